@@ -1,0 +1,280 @@
+"""REST endpoints for auth tokens, teams, users, accounts and contacts."""
+
+from django.contrib.auth import authenticate
+from django.db.models import Q
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
+
+from accounts import services
+from accounts.models import Account, ApiToken, Contact, Team, User
+from accounts.selectors import (
+    accounts_visible_to,
+    contacts_visible_to,
+    teams_visible_to,
+    users_visible_to,
+)
+from relcrm.api.fields import VisibleRelatedField
+
+
+class IsAdminOrReadOnly(permissions.BasePermission):
+    """Anyone signed in reads (within their scope); only admins create."""
+
+    message = "Only admins may do this."
+
+    def has_permission(self, request, view):
+        return request.method in permissions.SAFE_METHODS or request.user.is_superuser
+
+
+class LoginRateThrottle(SimpleRateThrottle):
+    """Slows password guessing: a rate per client address *and* username."""
+
+    scope = "login"
+
+    def get_cache_key(self, request, view):
+        username = ""
+        if isinstance(getattr(request, "data", None), dict):
+            username = str(request.data.get("username", ""))[:150].lower()
+        return self.cache_format % {
+            "scope": self.scope,
+            "ident": f"{self.get_ident(request)}:{username}",
+        }
+
+
+# --- auth -------------------------------------------------------------------------------
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+
+
+class TokenView(APIView):
+    """Exchange a username and password for a bearer token; DELETE revokes the one in use."""
+
+    permission_classes = [permissions.AllowAny]
+    throttle_classes = [LoginRateThrottle]
+
+    def get_throttles(self):
+        return [LoginRateThrottle()] if self.request.method == "POST" else []
+
+    def get_permissions(self):
+        if self.request.method == "DELETE":
+            return [permissions.IsAuthenticated()]
+        return super().get_permissions()
+
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses={200: inline_serializer("Token", {"token": serializers.CharField()})},
+        auth=[],
+    )
+    def post(self, request):
+        serializer = TokenRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = authenticate(
+            request,
+            username=serializer.validated_data["username"],
+            password=serializer.validated_data["password"],
+        )
+        if user is None or not user.is_active:
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Unable to log in with the provided credentials."]}
+            )
+        _, clear = ApiToken.issue(user, name="api")
+        return Response({"token": clear})
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request):
+        token = request.auth
+        if not isinstance(token, ApiToken):
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Send the token to revoke as Authorization: Bearer."]}
+            )
+        services.revoke_token(token)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- teams and users ---------------------------------------------------------------------
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Team
+        fields = ["id", "name", "created_at"]
+        read_only_fields = ["created_at"]
+
+
+class TeamViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = TeamSerializer
+    permission_classes = [permissions.IsAuthenticated, IsAdminOrReadOnly]
+    queryset = Team.objects.none()
+
+    def get_queryset(self):
+        return teams_visible_to(self.request.user)
+
+    def perform_create(self, serializer):
+        serializer.instance = services.create_team(**serializer.validated_data)
+
+
+class UserSerializer(serializers.ModelSerializer):
+    role = serializers.ChoiceField(choices=["rep", "lead", "admin"], default="rep")
+    team = VisibleRelatedField(
+        teams_visible_to, queryset=Team.objects.all(), allow_null=True, required=False
+    )
+    password = serializers.CharField(
+        write_only=True, style={"input_type": "password"}, trim_whitespace=False
+    )
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "password", "email", "first_name", "last_name", "team", "role"]
+
+    def create(self, validated_data):
+        return services.create_user(**validated_data)
+
+
+class UserViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = UserSerializer
+    permission_classes = [permissions.IsAuthenticated, IsAdminOrReadOnly]
+    queryset = User.objects.none()
+    filterset_fields = ["team"]
+
+    def get_queryset(self):
+        return users_visible_to(self.request.user)
+
+
+# --- accounts ----------------------------------------------------------------------------
+
+
+class HealthSummarySerializer(serializers.Serializer):
+    score = serializers.FloatField()
+    band = serializers.ChoiceField(choices=["healthy", "watch", "at_risk"])
+    confidence = serializers.FloatField()
+    computed_at = serializers.DateTimeField()
+
+
+def health_summary(account: Account) -> dict | None:
+    """The latest health as denormalised on the account, or None before the first."""
+    if account.health_computed_at is None:
+        return None
+    return {
+        "score": account.health_score,
+        "band": account.health_band,
+        "confidence": account.health_confidence,
+        "computed_at": serializers.DateTimeField().to_representation(account.health_computed_at),
+    }
+
+
+class AccountSerializer(serializers.ModelSerializer):
+    owner = VisibleRelatedField(users_visible_to, queryset=User.objects.all(), required=False)
+    team = VisibleRelatedField(teams_visible_to, queryset=Team.objects.all(), required=False)
+    health = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Account
+        fields = ["id", "name", "domain", "owner", "team", "health", "created_at"]
+        read_only_fields = ["created_at"]
+
+    @extend_schema_field(HealthSummarySerializer(allow_null=True))
+    def get_health(self, account) -> dict | None:
+        return health_summary(account)
+
+    def create(self, validated_data):
+        owner = validated_data.pop("owner", None) or self.context["request"].user
+        return services.create_account(owner=owner, **validated_data)
+
+    def update(self, instance, validated_data):
+        return services.update_account(instance, **validated_data)
+
+
+class AccountFilter(filters.FilterSet):
+    band = filters.ChoiceFilter(
+        field_name="health_band",
+        choices=[("healthy", "healthy"), ("watch", "watch"), ("at_risk", "at_risk")],
+    )
+    search = filters.CharFilter(method="filter_search", label="Name or domain contains")
+
+    class Meta:
+        model = Account
+        fields = ["owner", "team", "band"]
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(Q(name__icontains=value) | Q(domain__icontains=value))
+
+
+class AccountViewSet(viewsets.ModelViewSet):
+    serializer_class = AccountSerializer
+    filterset_class = AccountFilter
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    queryset = Account.objects.none()
+
+    def get_queryset(self):
+        return accounts_visible_to(self.request.user)
+
+    def perform_destroy(self, instance):
+        services.archive_account(instance)
+
+
+# --- contacts ----------------------------------------------------------------------------
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    account = VisibleRelatedField(accounts_visible_to, queryset=Account.objects.all())
+
+    class Meta:
+        model = Contact
+        fields = ["id", "account", "first_name", "last_name", "email", "phone", "title"]
+
+    def validate_account(self, account):
+        if self.instance is not None and account.pk != self.instance.account_id:
+            raise serializers.ValidationError("A contact cannot move to another account.")
+        return account
+
+    def create(self, validated_data):
+        return services.create_contact(**validated_data)
+
+    def update(self, instance, validated_data):
+        validated_data.pop("account", None)
+        return services.update_contact(instance, **validated_data)
+
+
+class ContactFilter(filters.FilterSet):
+    search = filters.CharFilter(method="filter_search", label="Name, e-mail or phone contains")
+
+    class Meta:
+        model = Contact
+        fields = ["account"]
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(
+            Q(first_name__icontains=value)
+            | Q(last_name__icontains=value)
+            | Q(email__icontains=value)
+            | Q(phone__icontains=value)
+        )
+
+
+class ContactViewSet(viewsets.ModelViewSet):
+    serializer_class = ContactSerializer
+    filterset_class = ContactFilter
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    queryset = Contact.objects.none()
+
+    def get_queryset(self):
+        return contacts_visible_to(self.request.user)
+
+    def perform_destroy(self, instance):
+        services.delete_contact(instance)

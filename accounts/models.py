@@ -1,0 +1,197 @@
+"""Teams and their people, the customer accounts they own, and API tokens."""
+
+import hashlib
+import hmac
+import secrets
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Team(models.Model):
+    """A group of reps with one or more leads; the unit of visibility."""
+
+    name = models.CharField(max_length=120, unique=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """A person who signs in: a rep or a lead of one team, or an admin (superuser)."""
+
+    class Role(models.TextChoices):
+        REP = "rep", "Rep"
+        LEAD = "lead", "Lead"
+
+    team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, null=True, blank=True, related_name="members"
+    )
+    # Stored for reps and leads; an admin is recognised by is_superuser and
+    # belongs to no team.
+    team_role = models.CharField("role", max_length=8, choices=Role.choices, default=Role.REP)
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(team_role__in=["rep", "lead"]), name="user_role_valid"
+            ),
+        ]
+
+    @property
+    def role(self) -> str:
+        return "admin" if self.is_superuser else self.team_role
+
+    @property
+    def is_admin(self) -> bool:
+        return self.is_superuser
+
+    @property
+    def is_lead(self) -> bool:
+        return not self.is_superuser and self.team_role == self.Role.LEAD and bool(self.team_id)
+
+
+class AccountQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(archived_at__isnull=True)
+
+
+class Account(models.Model):
+    """The customer. The account *is* the relationship whose trust health is computed."""
+
+    name = models.CharField(max_length=200)
+    domain = models.CharField(max_length=253, blank=True, default="")
+    owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="owned_accounts")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="accounts")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Archiving hides the relationship everywhere but keeps its history.
+    archived_at = models.DateTimeField(null=True, blank=True)
+
+    # Set (in the same transaction) by every write that should refresh health;
+    # cleared by the recompute that saw it. The periodic job picks up every
+    # stale account, so a lost recompute message costs only a delay.
+    health_stale_at = models.DateTimeField(null=True, blank=True)
+    # The latest health, denormalised from the newest TrustSnapshot so that
+    # account lists need no join.
+    health_score = models.FloatField(null=True, blank=True)
+    health_band = models.CharField(max_length=16, blank=True, default="")
+    health_confidence = models.FloatField(null=True, blank=True)
+    health_computed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AccountQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [
+            models.Index(fields=["team", "name"], name="account_team_name"),
+            models.Index(fields=["owner"], name="account_owner"),
+            models.Index(
+                fields=["health_stale_at"],
+                name="account_health_stale",
+                condition=Q(health_stale_at__isnull=False),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(health_score__isnull=True)
+                | Q(health_score__gte=0, health_score__lte=100),
+                name="account_health_score_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+
+class Contact(models.Model):
+    """A person at an account."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contacts")
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100, blank=True, default="")
+    email = models.EmailField(blank=True, default="")
+    phone = models.CharField(max_length=40, blank=True, default="")
+    title = models.CharField(max_length=120, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+        indexes = [models.Index(fields=["account", "last_name"], name="contact_account_name")]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def full_name(self) -> str:
+        return str(self)
+
+
+def _hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A bearer token for the API, stored hashed.
+
+    The clear token is ``<prefix>.<secret>``; only the prefix (to find the row)
+    and a SHA-256 of the whole token are kept. The secret has 256 bits of
+    entropy, so a fast hash is enough: there is nothing to brute-force.
+    """
+
+    PREFIX_LENGTH = 12
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, blank=True, default="")
+    prefix = models.CharField(max_length=PREFIX_LENGTH, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
+    @classmethod
+    def issue(cls, user: User, *, name: str = "") -> tuple["ApiToken", str]:
+        """Create a token for ``user``; returns the row and the clear token (shown once)."""
+        prefix = secrets.token_hex(cls.PREFIX_LENGTH // 2)
+        clear = f"{prefix}.{secrets.token_urlsafe(32)}"
+        token = cls.objects.create(
+            user=user, name=name, prefix=prefix, key_hash=_hash_secret(clear)
+        )
+        return token, clear
+
+    @classmethod
+    def find(cls, clear: str) -> "ApiToken | None":
+        """The live token matching ``clear``, or None."""
+        prefix, sep, _ = clear.partition(".")
+        if not sep or len(prefix) != cls.PREFIX_LENGTH:
+            return None
+        token = (
+            cls.objects.select_related("user", "user__team")
+            .filter(prefix=prefix, revoked_at__isnull=True)
+            .first()
+        )
+        if token is None or not hmac.compare_digest(token.key_hash, _hash_secret(clear)):
+            return None
+        return token
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

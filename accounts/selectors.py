@@ -1,0 +1,59 @@
+"""Reads shared by the API and the web UI, scoped to what a user may see.
+
+The team scope is applied here, once: every endpoint and page starts from one
+of these querysets, so a forgotten filter shows nothing rather than everything.
+"""
+
+from django.db.models import QuerySet
+
+from accounts.models import Account, Contact, Team, User
+
+
+def visible_to(queryset: QuerySet, user, *, via: str = "account") -> QuerySet:
+    """Restrict ``queryset`` to rows whose account ``user`` may see.
+
+    ``via`` is the lookup path from the queryset's model to its Account ("" for
+    Account itself). Reps and leads see their own team's active accounts; admins
+    see every active account; anybody else sees nothing.
+    """
+    prefix = f"{via}__" if via else ""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return queryset.none()
+    queryset = queryset.filter(**{f"{prefix}archived_at__isnull": True})
+    if user.is_superuser:
+        return queryset
+    if user.team_id is None:
+        return queryset.none()
+    return queryset.filter(**{f"{prefix}team_id": user.team_id})
+
+
+def accounts_visible_to(user) -> QuerySet[Account]:
+    return visible_to(Account.objects.all(), user, via="")
+
+
+def contacts_visible_to(user) -> QuerySet[Contact]:
+    return visible_to(Contact.objects.all(), user)
+
+
+def teams_visible_to(user) -> QuerySet[Team]:
+    if not getattr(user, "is_authenticated", False):
+        return Team.objects.none()
+    if user.is_superuser:
+        return Team.objects.all()
+    return Team.objects.filter(pk=user.team_id) if user.team_id else Team.objects.none()
+
+
+def users_visible_to(user) -> QuerySet[User]:
+    """Active users of the caller's team (all of them for admins)."""
+    if not getattr(user, "is_authenticated", False):
+        return User.objects.none()
+    users = User.objects.filter(is_active=True).select_related("team")
+    if user.is_superuser:
+        return users
+    return users.filter(team_id=user.team_id) if user.team_id else users.filter(pk=user.pk)
+
+
+def team_leads(team_id: int) -> QuerySet[User]:
+    return User.objects.filter(
+        team_id=team_id, team_role=User.Role.LEAD, is_active=True, is_superuser=False
+    )

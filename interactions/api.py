@@ -1,0 +1,131 @@
+"""REST endpoints for interactions, logged together with the commitments made in them."""
+
+from django.db.models import Prefetch
+from django.utils import timezone
+from django_filters import rest_framework as filters
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.response import Response
+
+from accounts.models import Account, Contact
+from accounts.selectors import accounts_visible_to, contacts_visible_to
+from interactions.models import Interaction
+from interactions.selectors import interactions_visible_to
+from promises import services
+from promises.api import NestedPromiseSerializer, PromiseSerializer
+from promises.models import Promise
+from relcrm.api.fields import VisibleRelatedField
+
+
+class InteractionSerializer(serializers.ModelSerializer):
+    account = VisibleRelatedField(accounts_visible_to, queryset=Account.objects.all())
+    contacts = VisibleRelatedField(
+        contacts_visible_to, queryset=Contact.objects.all(), many=True, required=False
+    )
+    sentiment = serializers.IntegerField(min_value=-2, max_value=2, allow_null=True, required=False)
+    external_id = serializers.CharField(
+        max_length=200, allow_null=True, allow_blank=True, required=False
+    )
+    promises = NestedPromiseSerializer(many=True, required=False)
+
+    class Meta:
+        model = Interaction
+        fields = [
+            "id",
+            "account",
+            "contacts",
+            "kind",
+            "direction",
+            "occurred_at",
+            "summary",
+            "sentiment",
+            "external_id",
+            "logged_by",
+            "promises",
+            "created_at",
+        ]
+        read_only_fields = ["logged_by", "created_at"]
+        # Replaying an external_id returns the interaction already logged (see
+        # log_interaction), so the unique constraint must not turn it into a 400.
+        validators = []
+
+    def validate_occurred_at(self, value):
+        if value > timezone.now():
+            raise serializers.ValidationError("An interaction cannot happen in the future.")
+        return value
+
+    def validate(self, attrs):
+        if self.instance is not None:
+            errors = {}
+            if "account" in self.initial_data and attrs.get("account") != self.instance.account:
+                errors["account"] = ["An interaction cannot move to another account."]
+            if "promises" in self.initial_data:
+                errors["promises"] = ["Add promises to an interaction with POST /promises/."]
+            if (
+                "external_id" in self.initial_data
+                and (attrs.get("external_id") or None) != self.instance.external_id
+            ):
+                errors["external_id"] = ["The external id cannot be changed."]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return attrs
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["promises"] = PromiseSerializer(
+            instance.promises.all(), many=True, context=self.context
+        ).data
+        return data
+
+    def create(self, validated_data):
+        interaction, created = services.log_interaction(
+            logged_by=self.context["request"].user, **validated_data
+        )
+        self.created = created
+        return interaction
+
+    def update(self, instance, validated_data):
+        for name in ("account", "promises", "external_id"):
+            validated_data.pop(name, None)
+        return services.update_interaction(instance, **validated_data)
+
+
+class InteractionFilter(filters.FilterSet):
+    contact = filters.NumberFilter(field_name="contacts", label="A contact was present")
+    occurred_after = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+
+    class Meta:
+        model = Interaction
+        fields = ["account", "kind", "direction"]
+
+
+class InteractionViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = InteractionSerializer
+    filterset_class = InteractionFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    queryset = Interaction.objects.none()
+
+    def get_queryset(self):
+        return interactions_visible_to(self.request.user).prefetch_related(
+            "contacts", Prefetch("promises", queryset=Promise.objects.order_by("id"))
+        )
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "now": timezone.now()}
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        interaction = serializer.save()
+        interaction = self.get_queryset().get(pk=interaction.pk)
+        created = getattr(serializer, "created", True)
+        return Response(
+            self.get_serializer(interaction).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )

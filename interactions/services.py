@@ -1,0 +1,57 @@
+"""Writes to interactions that do not involve promises.
+
+Logging an interaction together with the commitments made in it is
+``promises.services.log_interaction``: it writes both.
+"""
+
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+
+from interactions.models import Interaction
+
+
+def note_outbound(account_id: int, occurred_at) -> None:
+    """An outbound touch answers every earlier inbound one that was not answered sooner."""
+    Interaction.objects.filter(
+        account_id=account_id,
+        direction=Interaction.Direction.INBOUND,
+        occurred_at__lte=occurred_at,
+    ).exclude(answered_at__lte=occurred_at).update(answered_at=occurred_at)
+
+
+def note_inbound(interaction: Interaction) -> None:
+    """Set an inbound interaction's answer time from the outbound ones already logged."""
+    answered_at = (
+        Interaction.objects.filter(
+            account_id=interaction.account_id,
+            direction=Interaction.Direction.OUTBOUND,
+            occurred_at__gte=interaction.occurred_at,
+        )
+        .order_by("occurred_at")
+        .values_list("occurred_at", flat=True)
+        .first()
+    )
+    if answered_at != interaction.answered_at:
+        interaction.answered_at = answered_at
+        Interaction.objects.filter(pk=interaction.pk).update(answered_at=answered_at)
+
+
+def refresh_answers(account_id: int) -> None:
+    """Recompute every inbound interaction's answer time of one account (after an edit)."""
+    Interaction.objects.filter(
+        account_id=account_id, direction=Interaction.Direction.INBOUND
+    ).update(
+        answered_at=Subquery(
+            Interaction.objects.filter(
+                account_id=OuterRef("account_id"),
+                direction=Interaction.Direction.OUTBOUND,
+                occurred_at__gte=OuterRef("occurred_at"),
+            )
+            .order_by("occurred_at")
+            .values("occurred_at")[:1]
+        )
+    )
+
+
+def is_in_future(moment) -> bool:
+    return moment > timezone.now()

@@ -1,0 +1,256 @@
+"""REST endpoints for promises, their lifecycle actions and events."""
+
+from django.utils import timezone
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from accounts.models import Account, Contact, User
+from accounts.selectors import accounts_visible_to, contacts_visible_to, users_visible_to
+from interactions.models import Interaction
+from interactions.selectors import interactions_visible_to
+from promises import services
+from promises.models import Alert, Promise, PromiseEvent
+from promises.selectors import alerts_visible_to, promises_visible_to
+from relcrm.api.fields import VisibleRelatedField
+from relcrm.api.pagination import IdCursorPagination
+
+
+class OldestFirstPagination(IdCursorPagination):
+    ordering = "id"
+
+
+# Changed only through the actions, so that every change is an event.
+ACTION_ONLY_FIELDS = {
+    "due_at": "Use the renegotiate action to change the due time.",
+    "status": "Use the keep, break or release actions to change the status.",
+    "kept_at": "Use the keep action.",
+    "account": "A promise cannot move to another account.",
+    "owner": "A promise's owner cannot be changed.",
+    "interaction": "A promise cannot move to another interaction.",
+}
+
+
+class PromiseSerializer(serializers.ModelSerializer):
+    account = VisibleRelatedField(accounts_visible_to, queryset=Account.objects.all())
+    contact = VisibleRelatedField(
+        contacts_visible_to, queryset=Contact.objects.all(), allow_null=True, required=False
+    )
+    interaction = VisibleRelatedField(
+        interactions_visible_to, queryset=Interaction.objects.all(), allow_null=True, required=False
+    )
+    owner = VisibleRelatedField(users_visible_to, queryset=User.objects.all(), required=False)
+    kept_on_time = serializers.BooleanField(read_only=True, allow_null=True)
+    is_overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Promise
+        fields = [
+            "id",
+            "account",
+            "contact",
+            "interaction",
+            "owner",
+            "description",
+            "due_at",
+            "status",
+            "kept_at",
+            "kept_on_time",
+            "is_overdue",
+            "created_at",
+        ]
+        read_only_fields = ["status", "kept_at", "created_at"]
+
+    def get_is_overdue(self, promise) -> bool:
+        return promise.is_overdue(self.context.get("now"))
+
+    def validate(self, attrs):
+        if self.instance is not None:
+            errors = {
+                name: [message]
+                for name, message in ACTION_ONLY_FIELDS.items()
+                if name in self.initial_data
+            }
+            if errors:
+                raise serializers.ValidationError(errors)
+        return attrs
+
+    def create(self, validated_data):
+        return services.create_promise(by=self.context["request"].user, **validated_data)
+
+    def update(self, instance, validated_data):
+        return services.update_promise(instance, **validated_data)
+
+
+class NestedPromiseSerializer(serializers.Serializer):
+    """A commitment made in an interaction, created with it."""
+
+    description = serializers.CharField()
+    due_at = serializers.DateTimeField()
+    contact = VisibleRelatedField(
+        contacts_visible_to, queryset=Contact.objects.all(), allow_null=True, required=False
+    )
+
+
+class PromiseFilter(filters.FilterSet):
+    overdue = filters.BooleanFilter(method="filter_overdue", label="Open and past due")
+    due_before = filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
+    due_after = filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
+
+    class Meta:
+        model = Promise
+        fields = ["status", "owner", "account", "interaction"]
+
+    def filter_overdue(self, queryset, name, value):
+        overdue = {"status": Promise.Status.OPEN, "due_at__lt": timezone.now()}
+        return queryset.filter(**overdue) if value else queryset.exclude(**overdue)
+
+
+class KeepSerializer(serializers.Serializer):
+    kept_at = serializers.DateTimeField(required=False)
+
+
+class RenegotiateSerializer(serializers.Serializer):
+    due_at = serializers.DateTimeField()
+    note = serializers.CharField(allow_blank=True, required=False, default="")
+
+
+class NoteSerializer(serializers.Serializer):
+    note = serializers.CharField(allow_blank=True, required=False, default="")
+
+
+class PromiseEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PromiseEvent
+        fields = ["id", "kind", "at", "by", "note", "old_due_at", "new_due_at"]
+
+
+class PromiseViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = PromiseSerializer
+    filterset_class = PromiseFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    queryset = Promise.objects.none()
+
+    def get_queryset(self):
+        return promises_visible_to(self.request.user)
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "now": timezone.now()}
+
+    def _transition(self, request, input_serializer, service):
+        params = input_serializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        promise = service(self.get_object(), by=request.user, **params.validated_data)
+        return Response(self.get_serializer(promise).data)
+
+    @extend_schema(request=KeepSerializer, responses=PromiseSerializer)
+    @action(detail=True, methods=["post"])
+    def keep(self, request, pk=None):
+        """Mark the promise delivered (now, or at ``kept_at``); a broken one is kept late."""
+        params = KeepSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        promise = services.keep_promise(
+            self.get_object(), by=request.user, at=params.validated_data.get("kept_at")
+        )
+        return Response(self.get_serializer(promise).data)
+
+    @extend_schema(request=RenegotiateSerializer, responses=PromiseSerializer)
+    @action(detail=True, methods=["post"])
+    def renegotiate(self, request, pk=None):
+        """Agree a new due time with the customer (only before the current one)."""
+        return self._transition(request, RenegotiateSerializer, services.renegotiate_promise)
+
+    @extend_schema(request=NoteSerializer, responses=PromiseSerializer)
+    @action(detail=True, methods=["post"], url_path="break")
+    def break_(self, request, pk=None):
+        """Tell the customer it will not happen (a disclosed break before the due time)."""
+        return self._transition(request, NoteSerializer, services.break_promise)
+
+    @extend_schema(request=NoteSerializer, responses=PromiseSerializer)
+    @action(detail=True, methods=["post"])
+    def release(self, request, pk=None):
+        """The customer released us from the promise."""
+        return self._transition(request, NoteSerializer, services.release_promise)
+
+    @extend_schema(responses=PromiseEventSerializer(many=True), filters=False)
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def events(self, request, pk=None):
+        """The promise's history, oldest first."""
+        promise = self.get_object()
+        paginator = OldestFirstPagination()
+        page = paginator.paginate_queryset(promise.events.all(), request, view=self)
+        return paginator.get_paginated_response(PromiseEventSerializer(page, many=True).data)
+
+
+# --- alerts ---------------------------------------------------------------------------
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Alert
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "account",
+            "promise",
+            "detail",
+            "created_at",
+            "acknowledged_by",
+            "acknowledged_at",
+            "resolved_by",
+            "resolved_at",
+            "note",
+        ]
+        read_only_fields = fields
+
+
+class AcknowledgeSerializer(serializers.Serializer):
+    note = serializers.CharField(allow_blank=True, required=False, default="")
+
+
+class ResolveSerializer(serializers.Serializer):
+    note = serializers.CharField(help_text="What was done about it.")
+
+
+class AlertFilter(filters.FilterSet):
+    class Meta:
+        model = Alert
+        fields = ["status", "kind", "account"]
+
+
+class AlertViewSet(viewsets.ReadOnlyModelViewSet):
+    """Broken promises and health drops for the team's leads to review."""
+
+    serializer_class = AlertSerializer
+    filterset_class = AlertFilter
+    queryset = Alert.objects.none()
+
+    def get_queryset(self):
+        return alerts_visible_to(self.request.user)
+
+    def _review(self, request, input_serializer, service):
+        params = input_serializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        alert = service(self.get_object(), by=request.user, **params.validated_data)
+        return Response(self.get_serializer(alert).data)
+
+    @extend_schema(request=AcknowledgeSerializer, responses=AlertSerializer)
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        """A lead has seen the alert and owns the follow-up (leads and admins only)."""
+        return self._review(request, AcknowledgeSerializer, services.acknowledge_alert)
+
+    @extend_schema(request=ResolveSerializer, responses=AlertSerializer)
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        """Close the alert with a note on what was done (leads and admins only)."""
+        return self._review(request, ResolveSerializer, services.resolve_alert)

@@ -1,0 +1,201 @@
+"""Commitments made to customers, their append-only history, and the alerts a lead reviews.
+
+The rules of a promise's lifecycle live in ``promises.services``: it is the only
+place a status changes. The database enforces what must never be false.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Account, Contact
+from interactions.models import Interaction
+
+
+class Promise(models.Model):
+    """A commitment *we* made to the customer."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        KEPT = "kept", "Kept"
+        BROKEN = "broken", "Broken"
+        RELEASED = "released", "Released"
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="promises")
+    contact = models.ForeignKey(
+        Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="promises"
+    )
+    interaction = models.ForeignKey(
+        Interaction, on_delete=models.SET_NULL, null=True, blank=True, related_name="promises"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="promises"
+    )
+    description = models.TextField()
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    kept_at = models.DateTimeField(null=True, blank=True)
+    # When it was broken; kept when a broken promise is later kept late.
+    broken_at = models.DateTimeField(null=True, blank=True)
+    # Broken by us before the due time, telling the customer (a disclosed break)
+    # rather than swept overdue (a silent one).
+    broken_disclosed = models.BooleanField(default=False)
+    released_at = models.DateTimeField(null=True, blank=True)
+    renegotiated_count = models.PositiveIntegerField(default=0)
+    # A repair followed the break (a kept follow-up promise or a positive outbound
+    # interaction) within the trust model's repair window.
+    repaired = models.BooleanField(default=False)
+    # The due time a "due soon" reminder was sent for; a renegotiated promise gets a new one.
+    reminded_for_due_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [
+            # The sweep and the "overdue" lists: open promises by due time. Tiny,
+            # so an empty sweep costs one index probe whatever the table size.
+            models.Index(fields=["due_at"], name="promise_open_due", condition=Q(status="open")),
+            models.Index(fields=["account", "due_at"], name="promise_account_due"),
+            models.Index(fields=["owner", "status", "due_at"], name="promise_owner_status_due"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "kept", "broken", "released"]),
+                name="promise_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="kept", kept_at__isnull=False)
+                | (~Q(status="kept") & Q(kept_at__isnull=True)),
+                name="promise_kept_at_iff_kept",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="broken") | Q(broken_at__isnull=False),
+                name="promise_broken_has_broken_at",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="released", released_at__isnull=False)
+                | (~Q(status="released") & Q(released_at__isnull=True)),
+                name="promise_released_at_iff_released",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.description[:80]
+
+    @property
+    def kept_on_time(self) -> bool | None:
+        """True when kept by the due time, False when kept late, None when not kept."""
+        if self.kept_at is None:
+            return None
+        return self.kept_at <= self.due_at
+
+    def is_overdue(self, now=None) -> bool:
+        """Open and past its due time (the sweep has not broken it yet)."""
+        return self.status == self.Status.OPEN and self.due_at < (now or timezone.now())
+
+
+class PromiseEvent(models.Model):
+    """One entry in a promise's history. Appended, never edited or deleted."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        RENEGOTIATED = "renegotiated", "Renegotiated"
+        KEPT = "kept", "Kept"
+        BROKEN = "broken", "Broken"
+        RELEASED = "released", "Released"
+
+    promise = models.ForeignKey(Promise, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=14, choices=Kind.choices)
+    at = models.DateTimeField(default=timezone.now)
+    # Null for the system (the overdue sweep).
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="promise_events",
+    )
+    note = models.TextField(blank=True, default="")
+    old_due_at = models.DateTimeField(null=True, blank=True)
+    new_due_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["promise", "at"], name="promise_event_promise_at")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["created", "renegotiated", "kept", "broken", "released"]),
+                name="promise_event_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class Alert(models.Model):
+    """Something a team lead should look at."""
+
+    class Kind(models.TextChoices):
+        PROMISE_BROKEN = "promise_broken", "Promise broken"
+        HEALTH_DROP = "health_drop", "Health dropped to at risk"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        RESOLVED = "resolved", "Resolved"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    status = models.CharField(max_length=14, choices=Status.choices, default=Status.OPEN)
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="alerts")
+    promise = models.ForeignKey(
+        Promise, on_delete=models.PROTECT, null=True, blank=True, related_name="alerts"
+    )
+    detail = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="acknowledged_alerts",
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="resolved_alerts",
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["account", "status"], name="alert_account_status"),
+            models.Index(fields=["status", "created_at"], name="alert_status_created"),
+        ]
+        constraints = [
+            # One alert per broken promise, ever: the last line against a double alert.
+            models.UniqueConstraint(
+                fields=["promise"],
+                condition=Q(kind="promise_broken"),
+                name="alert_one_per_broken_promise",
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind="promise_broken") & Q(promise__isnull=False))
+                | (Q(kind="health_drop") & Q(promise__isnull=True)),
+                name="alert_promise_matches_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "acknowledged", "resolved"]),
+                name="alert_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.account}"

@@ -1,0 +1,447 @@
+"""Every write to promises and alerts, and logging an interaction with its commitments.
+
+Each state transition is one function here: it checks the transition, writes the
+row and its event (and, for a break, its alert) in one transaction, marks the
+account's health stale, and is the only place that status changes. The API, the
+web UI, the admin and the jobs all call these.
+"""
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Account, Contact, User
+from accounts.services import mark_health_stale
+from interactions import services as interaction_services
+from interactions.models import Interaction
+from promises.models import Alert, Promise, PromiseEvent
+from relcrm import queue
+from relcrm.errors import TransitionNotAllowed
+
+logger = logging.getLogger(__name__)
+
+Status = Promise.Status
+
+
+def _repair_window() -> timedelta:
+    return timedelta(days=settings.RELCRM_REPAIR_WINDOW_DAYS)
+
+
+def _check_contact(contact: Contact | None, account: Account, field: str = "contact") -> None:
+    if contact is not None and contact.account_id != account.pk:
+        raise ValidationError({field: ["This contact belongs to another account."]})
+
+
+def _check_owner(owner: User, account: Account) -> None:
+    if owner.team_id != account.team_id and not owner.is_superuser:
+        raise ValidationError({"owner": ["The owner must be a member of the account's team."]})
+
+
+def _lock(promise: Promise) -> Promise:
+    """Re-read the promise under a row lock: the check and the change see one state."""
+    return Promise.objects.select_for_update().get(pk=promise.pk)
+
+
+def _refresh_from(target: Promise, source: Promise) -> Promise:
+    for field in Promise._meta.concrete_fields:
+        setattr(target, field.attname, getattr(source, field.attname))
+    return target
+
+
+# --- creating -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_promise(
+    *,
+    account: Account,
+    description: str,
+    due_at: datetime,
+    by: User,
+    owner: User | None = None,
+    contact: Contact | None = None,
+    interaction: Interaction | None = None,
+) -> Promise:
+    """Record a commitment. A due time already past is accepted; the next sweep breaks it."""
+    owner = owner or by
+    _check_owner(owner, account)
+    _check_contact(contact, account)
+    if interaction is not None and interaction.account_id != account.pk:
+        raise ValidationError({"interaction": ["This interaction belongs to another account."]})
+    if not description.strip():
+        raise ValidationError({"description": ["This field may not be blank."]})
+    now = timezone.now()
+    promise = Promise.objects.create(
+        account=account,
+        contact=contact,
+        interaction=interaction,
+        owner=owner,
+        description=description,
+        due_at=due_at,
+        created_at=now,
+    )
+    PromiseEvent.objects.create(
+        promise=promise, kind=PromiseEvent.Kind.CREATED, at=now, by=by, new_due_at=due_at
+    )
+    mark_health_stale(account.pk)
+    return promise
+
+
+@transaction.atomic
+def update_promise(promise: Promise, *, description: str | None = None, contact=...) -> Promise:
+    """Edit what was promised or to whom; the due time changes only by renegotiation."""
+    if description is not None:
+        if not description.strip():
+            raise ValidationError({"description": ["This field may not be blank."]})
+        promise.description = description
+    if contact is not ...:
+        _check_contact(contact, promise.account)
+        promise.contact = contact
+    promise.save(update_fields=["description", "contact", "updated_at"])
+    return promise
+
+
+@transaction.atomic
+def log_interaction(
+    *,
+    account: Account,
+    logged_by: User,
+    kind: str,
+    direction: str,
+    occurred_at: datetime,
+    summary: str = "",
+    sentiment: int | None = None,
+    contacts: Iterable[Contact] = (),
+    external_id: str | None = None,
+    promises: Iterable[dict] = (),
+) -> tuple[Interaction, bool]:
+    """Log a touch-point and the commitments made in it, all or nothing.
+
+    ``promises`` are dicts with ``description``, ``due_at`` and optionally
+    ``contact``; their owner is the person logging. Replaying an ``external_id``
+    already logged for the account returns that interaction and writes nothing.
+    Returns ``(interaction, created)``.
+    """
+    if external_id:
+        existing = Interaction.objects.filter(account=account, external_id=external_id).first()
+        if existing is not None:
+            return existing, False
+    if occurred_at > timezone.now():
+        raise ValidationError({"occurred_at": ["An interaction cannot happen in the future."]})
+    contacts = list(contacts)
+    for contact in contacts:
+        _check_contact(contact, account, field="contacts")
+    promises = list(promises)
+    for index, item in enumerate(promises):
+        try:
+            _check_contact(item.get("contact"), account)
+        except ValidationError as error:
+            raise ValidationError({"promises": {index: error.message_dict}}) from error
+    try:
+        with transaction.atomic():
+            interaction = Interaction.objects.create(
+                account=account,
+                logged_by=logged_by,
+                kind=kind,
+                direction=direction,
+                occurred_at=occurred_at,
+                summary=summary,
+                sentiment=sentiment,
+                external_id=external_id or None,
+            )
+    except IntegrityError:
+        # Another request logged the same external_id between our check and insert.
+        existing = Interaction.objects.filter(account=account, external_id=external_id).first()
+        if existing is None:
+            raise
+        return existing, False
+    if contacts:
+        interaction.contacts.set(contacts)
+    _note_direction(interaction)
+    for item in promises:
+        create_promise(
+            account=account,
+            description=item["description"],
+            due_at=item["due_at"],
+            contact=item.get("contact"),
+            interaction=interaction,
+            by=logged_by,
+        )
+    mark_health_stale(account.pk)
+    return interaction, True
+
+
+def _note_direction(interaction: Interaction) -> None:
+    if interaction.direction == Interaction.Direction.OUTBOUND:
+        interaction_services.note_outbound(interaction.account_id, interaction.occurred_at)
+        if interaction.sentiment is not None and interaction.sentiment > 0:
+            _repair_breaks_before(interaction.account_id, interaction.occurred_at)
+    else:
+        interaction_services.note_inbound(interaction)
+
+
+@transaction.atomic
+def update_interaction(interaction: Interaction, *, contacts=None, **fields) -> Interaction:
+    """Correct a logged interaction (its account and promises stay as they are)."""
+    occurred_at = fields.get("occurred_at")
+    if occurred_at is not None and occurred_at > timezone.now():
+        raise ValidationError({"occurred_at": ["An interaction cannot happen in the future."]})
+    if contacts is not None:
+        for contact in contacts:
+            _check_contact(contact, interaction.account, field="contacts")
+    for name, value in fields.items():
+        setattr(interaction, name, value)
+    interaction.save()
+    if contacts is not None:
+        interaction.contacts.set(contacts)
+    if {"occurred_at", "direction"} & fields.keys():
+        interaction_services.refresh_answers(interaction.account_id)
+        interaction.refresh_from_db(fields=["answered_at"])
+    if "sentiment" in fields or "occurred_at" in fields:
+        _note_direction(interaction)
+    mark_health_stale(interaction.account_id)
+    return interaction
+
+
+def _repair_breaks_before(account_id: int, moment: datetime) -> None:
+    """A kept promise or a positive outbound touch repairs the breaks just before it."""
+    Promise.objects.filter(
+        account_id=account_id,
+        broken_at__isnull=False,
+        broken_at__lte=moment,
+        broken_at__gte=moment - _repair_window(),
+        repaired=False,
+    ).update(repaired=True)
+
+
+# --- transitions ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def keep_promise(promise: Promise, *, by: User | None, at: datetime | None = None) -> Promise:
+    """Mark a promise delivered: open -> kept, or broken -> kept (kept late)."""
+    now = timezone.now()
+    at = at or now
+    if at > now:
+        raise ValidationError({"kept_at": ["A promise cannot be kept in the future."]})
+    locked = _lock(promise)
+    if locked.status not in (Status.OPEN, Status.BROKEN):
+        raise TransitionNotAllowed(f"A {locked.status} promise cannot be kept.")
+    if at < locked.created_at - timedelta(days=366):
+        raise ValidationError({"kept_at": ["This is long before the promise was made."]})
+    locked.status = Status.KEPT
+    locked.kept_at = at
+    locked.save(update_fields=["status", "kept_at", "updated_at"])
+    PromiseEvent.objects.create(promise=locked, kind=PromiseEvent.Kind.KEPT, at=now, by=by)
+    _repair_breaks_before(locked.account_id, at)
+    mark_health_stale(locked.account_id)
+    return _refresh_from(promise, locked)
+
+
+@transaction.atomic
+def renegotiate_promise(
+    promise: Promise, *, by: User | None, due_at: datetime, note: str = ""
+) -> Promise:
+    """Agree a new due time with the customer; only for open promises not yet due."""
+    now = timezone.now()
+    locked = _lock(promise)
+    if locked.status != Status.OPEN:
+        raise TransitionNotAllowed(f"A {locked.status} promise cannot be renegotiated.")
+    if locked.due_at <= now:
+        raise TransitionNotAllowed(
+            "This promise is already due; keep it, break it or ask to be released."
+        )
+    if due_at <= now:
+        raise ValidationError({"due_at": ["The new due time must be in the future."]})
+    old_due_at = locked.due_at
+    locked.due_at = due_at
+    locked.renegotiated_count += 1
+    locked.save(update_fields=["due_at", "renegotiated_count", "updated_at"])
+    PromiseEvent.objects.create(
+        promise=locked,
+        kind=PromiseEvent.Kind.RENEGOTIATED,
+        at=now,
+        by=by,
+        note=note,
+        old_due_at=old_due_at,
+        new_due_at=due_at,
+    )
+    mark_health_stale(locked.account_id)
+    return _refresh_from(promise, locked)
+
+
+@transaction.atomic
+def break_promise(promise: Promise, *, by: User | None, note: str = "") -> Promise:
+    """We tell the customer it will not happen: open -> broken, with its alert.
+
+    Before the due time it is a *disclosed* break, after it a silent one.
+    """
+    now = timezone.now()
+    locked = _lock(promise)
+    if locked.status != Status.OPEN:
+        raise TransitionNotAllowed(f"A {locked.status} promise cannot be broken.")
+    locked.status = Status.BROKEN
+    locked.broken_at = now
+    locked.broken_disclosed = now < locked.due_at
+    locked.save(update_fields=["status", "broken_at", "broken_disclosed", "updated_at"])
+    PromiseEvent.objects.create(
+        promise=locked, kind=PromiseEvent.Kind.BROKEN, at=now, by=by, note=note
+    )
+    raise_promise_broken_alert(locked, at=now)
+    mark_health_stale(locked.account_id)
+    return _refresh_from(promise, locked)
+
+
+@transaction.atomic
+def release_promise(promise: Promise, *, by: User | None, note: str = "") -> Promise:
+    """The customer released us from it: open -> released, neutral for trust."""
+    now = timezone.now()
+    locked = _lock(promise)
+    if locked.status != Status.OPEN:
+        raise TransitionNotAllowed(f"A {locked.status} promise cannot be released.")
+    locked.status = Status.RELEASED
+    locked.released_at = now
+    locked.save(update_fields=["status", "released_at", "updated_at"])
+    PromiseEvent.objects.create(
+        promise=locked, kind=PromiseEvent.Kind.RELEASED, at=now, by=by, note=note
+    )
+    mark_health_stale(locked.account_id)
+    return _refresh_from(promise, locked)
+
+
+# --- alerts ---------------------------------------------------------------------------
+
+
+def raise_promise_broken_alert(promise: Promise, *, at: datetime) -> Alert | None:
+    """The one alert of a broken promise; None if it already has one."""
+    alert, created = Alert.objects.get_or_create(
+        kind=Alert.Kind.PROMISE_BROKEN,
+        promise=promise,
+        defaults={"account_id": promise.account_id, "created_at": at},
+    )
+    return alert if created else None
+
+
+def raise_health_drop_alert(account: Account, *, detail: str = "", at=None) -> Alert:
+    """An account's trust health fell to at risk (the trust app decides when)."""
+    return Alert.objects.create(
+        kind=Alert.Kind.HEALTH_DROP, account=account, detail=detail, created_at=at or timezone.now()
+    )
+
+
+def can_review_alerts(user: User, account: Account) -> bool:
+    """Leads of the account's team and admins acknowledge and resolve its alerts."""
+    return user.is_superuser or (user.is_lead and user.team_id == account.team_id)
+
+
+def _lock_alert(alert: Alert, by: User) -> Alert:
+    locked = Alert.objects.select_for_update().select_related("account").get(pk=alert.pk)
+    if not can_review_alerts(by, locked.account):
+        raise PermissionDenied("Only the team's leads and admins review alerts.")
+    return locked
+
+
+def _copy_alert(target: Alert, source: Alert) -> Alert:
+    for field in Alert._meta.concrete_fields:
+        setattr(target, field.attname, getattr(source, field.attname))
+    return target
+
+
+@transaction.atomic
+def acknowledge_alert(alert: Alert, *, by: User, note: str = "") -> Alert:
+    """open -> acknowledged: a lead has seen it and owns the follow-up."""
+    locked = _lock_alert(alert, by)
+    if locked.status != Alert.Status.OPEN:
+        raise TransitionNotAllowed(f"An {locked.status} alert cannot be acknowledged.")
+    locked.status = Alert.Status.ACKNOWLEDGED
+    locked.acknowledged_by = by
+    locked.acknowledged_at = timezone.now()
+    if note:
+        locked.note = note
+    locked.save()
+    return _copy_alert(alert, locked)
+
+
+@transaction.atomic
+def resolve_alert(alert: Alert, *, by: User, note: str = "") -> Alert:
+    """open or acknowledged -> resolved, with a note on what was done."""
+    locked = _lock_alert(alert, by)
+    if locked.status == Alert.Status.RESOLVED:
+        raise TransitionNotAllowed("This alert is already resolved.")
+    now = timezone.now()
+    if locked.acknowledged_at is None:
+        locked.acknowledged_by, locked.acknowledged_at = by, now
+    locked.status = Alert.Status.RESOLVED
+    locked.resolved_by = by
+    locked.resolved_at = now
+    locked.note = note
+    locked.save()
+    return _copy_alert(alert, locked)
+
+
+# --- the overdue sweep ------------------------------------------------------------------
+
+RECOMPUTE_STALE_TASK = "trust.tasks.compute_trust_health"
+
+
+def flag_overdue_promises(*, now: datetime | None = None, batch_size: int | None = None) -> int:
+    """Break every open promise past its due time, with its event and its alert.
+
+    Any number of sweeps may run at once: each batch is claimed with
+    ``SELECT ... FOR UPDATE SKIP LOCKED`` on the partial index of open promises,
+    so a row is broken by exactly one of them; the unique constraint on
+    ``promise_broken`` alerts is the last line against a double alert. Batches
+    are bounded so a backlog never holds locks for long. Returns how many
+    promises this call broke.
+    """
+    now = now or timezone.now()
+    batch_size = batch_size or settings.RELCRM_SWEEP_BATCH_SIZE
+    total = 0
+    while True:
+        broken = _flag_overdue_batch(now, batch_size)
+        total += broken
+        if broken < batch_size:
+            return total
+
+
+@transaction.atomic
+def _flag_overdue_batch(now: datetime, batch_size: int) -> int:
+    claimed = list(
+        Promise.objects.select_for_update(skip_locked=True)
+        .filter(status=Status.OPEN, due_at__lt=now)
+        .order_by("due_at")
+        .values_list("id", "account_id")[:batch_size]
+    )
+    if not claimed:
+        return 0
+    ids = [promise_id for promise_id, _ in claimed]
+    Promise.objects.filter(pk__in=ids).update(
+        status=Status.BROKEN, broken_at=now, broken_disclosed=False, updated_at=now
+    )
+    PromiseEvent.objects.bulk_create(
+        PromiseEvent(promise_id=promise_id, kind=PromiseEvent.Kind.BROKEN, at=now, note="Overdue")
+        for promise_id in ids
+    )
+    Alert.objects.bulk_create(
+        (
+            Alert(
+                kind=Alert.Kind.PROMISE_BROKEN,
+                promise_id=promise_id,
+                account_id=account_id,
+                created_at=now,
+            )
+            for promise_id, account_id in claimed
+        ),
+        ignore_conflicts=True,
+    )
+    account_ids = {account_id for _, account_id in claimed}
+    Account.objects.filter(pk__in=account_ids).update(health_stale_at=now)
+    if settings.RELCRM_RECOMPUTE_ON_WRITE:
+        # One message for the batch: the stale-accounts job recomputes them all.
+        queue.send_on_commit(RECOMPUTE_STALE_TASK)
+    return len(ids)

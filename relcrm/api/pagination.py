@@ -1,0 +1,12 @@
+"""Cursor pagination: ``{"next", "previous", "results"}`` and no ``COUNT(*)`` of the table."""
+
+from rest_framework.pagination import CursorPagination
+
+
+class IdCursorPagination(CursorPagination):
+    """Stable order by id, so paging through a changing list yields every row once."""
+
+    ordering = "-id"
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200

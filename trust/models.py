@@ -1,0 +1,48 @@
+"""Computed trust health: one snapshot per computation, the newest is current."""
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Account
+
+
+class TrustSnapshot(models.Model):
+    class Band(models.TextChoices):
+        HEALTHY = "healthy", "Healthy"
+        WATCH = "watch", "Watch"
+        AT_RISK = "at_risk", "At risk"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="trust_snapshots")
+    computed_at = models.DateTimeField(default=timezone.now)
+    # The moment the health describes (evidence after it is ignored).
+    as_of = models.DateTimeField()
+    score = models.FloatField()
+    band = models.CharField(max_length=16, choices=Band.choices)
+    confidence = models.FloatField()
+    components = models.JSONField(default=dict)
+    explanation = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-computed_at", "-id"]
+        get_latest_by = "computed_at"
+        indexes = [
+            models.Index(fields=["account", "-computed_at"], name="snapshot_account_latest"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(score__gte=0, score__lte=100), name="snapshot_score_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(confidence__gte=0, confidence__lte=1),
+                name="snapshot_confidence_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(band__in=["healthy", "watch", "at_risk"]), name="snapshot_band_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.account}: {self.score:.0f} ({self.band}) at {self.computed_at:%Y-%m-%d %H:%M}"
+        )
