@@ -18,6 +18,7 @@ from accounts.selectors import (
     users_visible_to,
 )
 from relcrm.api.fields import VisibleRelatedField
+from relcrm.api.filters import FilterSet
 
 
 class IsAdminOrReadOnly(permissions.BasePermission):
@@ -141,6 +142,12 @@ class UserSerializer(serializers.ModelSerializer):
         return services.create_user(**validated_data)
 
 
+class UserFilter(FilterSet):
+    class Meta:
+        model = User
+        fields = ["team"]
+
+
 class UserViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -150,7 +157,7 @@ class UserViewSet(
     serializer_class = UserSerializer
     permission_classes = [permissions.IsAuthenticated, IsAdminOrReadOnly]
     queryset = User.objects.none()
-    filterset_fields = ["team"]
+    filterset_class = UserFilter
 
     def get_queryset(self):
         return users_visible_to(self.request.user)
@@ -200,7 +207,7 @@ class AccountSerializer(serializers.ModelSerializer):
         return services.update_account(instance, **validated_data)
 
 
-class AccountFilter(filters.FilterSet):
+class AccountFilter(FilterSet):
     band = filters.ChoiceFilter(
         field_name="health_band",
         choices=[("healthy", "healthy"), ("watch", "watch"), ("at_risk", "at_risk")],
@@ -251,7 +258,7 @@ class ContactSerializer(serializers.ModelSerializer):
         return services.update_contact(instance, **validated_data)
 
 
-class ContactFilter(filters.FilterSet):
+class ContactFilter(FilterSet):
     search = filters.CharFilter(method="filter_search", label="Name, e-mail or phone contains")
 
     class Meta:

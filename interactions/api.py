@@ -1,5 +1,6 @@
 """REST endpoints for interactions, logged together with the commitments made in them."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.utils import timezone
 from django_filters import rest_framework as filters
@@ -14,6 +15,7 @@ from promises import services
 from promises.api import NestedPromiseSerializer, PromiseSerializer
 from promises.models import Promise
 from relcrm.api.fields import VisibleRelatedField
+from relcrm.api.filters import FilterSet, IdFilter
 
 
 class InteractionSerializer(serializers.ModelSerializer):
@@ -54,7 +56,9 @@ class InteractionSerializer(serializers.ModelSerializer):
         return value
 
     def validate(self, attrs):
-        if self.instance is not None:
+        if self.instance is None:
+            self._check_promise_contacts(attrs["account"], attrs.get("promises", ()))
+        else:
             errors = {}
             if "account" in self.initial_data and attrs.get("account") != self.instance.account:
                 errors["account"] = ["An interaction cannot move to another account."]
@@ -68,6 +72,20 @@ class InteractionSerializer(serializers.ModelSerializer):
             if errors:
                 raise serializers.ValidationError(errors)
         return attrs
+
+    @staticmethod
+    def _check_promise_contacts(account, promises):
+        """Report a promise made to a person at another account on that promise."""
+        errors = []
+        for item in promises:
+            try:
+                services.check_contact(item.get("contact"), account)
+            except DjangoValidationError as error:
+                errors.append(error.message_dict)
+            else:
+                errors.append({})
+        if any(errors):
+            raise serializers.ValidationError({"promises": errors})
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
@@ -89,8 +107,8 @@ class InteractionSerializer(serializers.ModelSerializer):
         return services.update_interaction(instance, **validated_data)
 
 
-class InteractionFilter(filters.FilterSet):
-    contact = filters.NumberFilter(field_name="contacts", label="A contact was present")
+class InteractionFilter(FilterSet):
+    contact = IdFilter(field_name="contacts", label="A contact was present")
     occurred_after = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
     occurred_before = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 

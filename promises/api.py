@@ -15,6 +15,7 @@ from promises import services
 from promises.models import Alert, Promise, PromiseEvent
 from promises.selectors import alerts_visible_to, promises_visible_to
 from relcrm.api.fields import VisibleRelatedField
+from relcrm.api.filters import FilterSet
 from relcrm.api.pagination import IdCursorPagination
 
 
@@ -94,7 +95,7 @@ class NestedPromiseSerializer(serializers.Serializer):
     )
 
 
-class PromiseFilter(filters.FilterSet):
+class PromiseFilter(FilterSet):
     overdue = filters.BooleanFilter(method="filter_overdue", label="Open and past due")
     due_before = filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
     due_after = filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
@@ -221,7 +222,7 @@ class ResolveSerializer(serializers.Serializer):
     note = serializers.CharField(help_text="What was done about it.")
 
 
-class AlertFilter(filters.FilterSet):
+class AlertFilter(FilterSet):
     class Meta:
         model = Alert
         fields = ["status", "kind", "account"]

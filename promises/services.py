@@ -32,7 +32,8 @@ def _repair_window() -> timedelta:
     return timedelta(days=settings.RELCRM_REPAIR_WINDOW_DAYS)
 
 
-def _check_contact(contact: Contact | None, account: Account, field: str = "contact") -> None:
+def check_contact(contact: Contact | None, account: Account, field: str = "contact") -> None:
+    """A contact named on a promise or an interaction must be a person at its account."""
     if contact is not None and contact.account_id != account.pk:
         raise ValidationError({field: ["This contact belongs to another account."]})
 
@@ -70,7 +71,7 @@ def create_promise(
     """Record a commitment. A due time already past is accepted; the next sweep breaks it."""
     owner = owner or by
     _check_owner(owner, account)
-    _check_contact(contact, account)
+    check_contact(contact, account)
     if interaction is not None and interaction.account_id != account.pk:
         raise ValidationError({"interaction": ["This interaction belongs to another account."]})
     if not description.strip():
@@ -100,7 +101,7 @@ def update_promise(promise: Promise, *, description: str | None = None, contact=
             raise ValidationError({"description": ["This field may not be blank."]})
         promise.description = description
     if contact is not ...:
-        _check_contact(contact, promise.account)
+        check_contact(contact, promise.account)
         promise.contact = contact
     promise.save(update_fields=["description", "contact", "updated_at"])
     return promise
@@ -135,13 +136,16 @@ def log_interaction(
         raise ValidationError({"occurred_at": ["An interaction cannot happen in the future."]})
     contacts = list(contacts)
     for contact in contacts:
-        _check_contact(contact, account, field="contacts")
+        check_contact(contact, account, field="contacts")
     promises = list(promises)
-    for index, item in enumerate(promises):
+    for number, item in enumerate(promises, start=1):
         try:
-            _check_contact(item.get("contact"), account)
+            check_contact(item.get("contact"), account)
         except ValidationError as error:
-            raise ValidationError({"promises": {index: error.message_dict}}) from error
+            # Django's errors do not nest: name the promise in the message. The API
+            # checks this first, per promise (InteractionSerializer.validate).
+            messages = [f"Promise {number}: {message}" for message in error.messages]
+            raise ValidationError({"promises": messages}) from error
     try:
         with transaction.atomic():
             interaction = Interaction.objects.create(
@@ -193,7 +197,7 @@ def update_interaction(interaction: Interaction, *, contacts=None, **fields) -> 
         raise ValidationError({"occurred_at": ["An interaction cannot happen in the future."]})
     if contacts is not None:
         for contact in contacts:
-            _check_contact(contact, interaction.account, field="contacts")
+            check_contact(contact, interaction.account, field="contacts")
     for name, value in fields.items():
         setattr(interaction, name, value)
     interaction.save()

@@ -1,0 +1,22 @@
+"""``manage.py createapitoken USERNAME``: print a new API token for a user."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.models import ApiToken, User
+
+
+class Command(BaseCommand):
+    help = "Create an API token for USERNAME and print it (it is shown only this once)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("username")
+        parser.add_argument("--name", default="cli", help="A label to recognise the token by.")
+
+    def handle(self, *args, username, name, **options):
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            raise CommandError(f'No user named "{username}".')
+        if not user.is_active:
+            raise CommandError(f'The user "{username}" is inactive; a token would not work.')
+        _, clear = ApiToken.issue(user, name=name)
+        self.stdout.write(clear)

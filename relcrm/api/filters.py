@@ -1,0 +1,32 @@
+"""Filter sets for the API that cannot be used to probe another team's data."""
+
+from django import forms
+from django.db import models
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IdFilter(filters.NumberFilter):
+    """A foreign key filtered by its integer id, without looking the row up.
+
+    django-filter's default for a foreign key is a ``ModelChoiceFilter`` over
+    the whole table: an id that exists in another team filters to an empty
+    list while a missing one is a 400, which tells a caller what exists. An id
+    compared as a plain number answers both the same way (the list is already
+    scoped to the caller), and costs no query.
+    """
+
+    field_class = forms.IntegerField
+
+
+class FilterSet(filters.FilterSet):
+    """The base of every API filter set: foreign keys in ``Meta.fields`` become ``IdFilter``."""
+
+    FILTER_DEFAULTS = {
+        **filters.FilterSet.FILTER_DEFAULTS,
+        models.ForeignKey: {"filter_class": IdFilter},
+        models.OneToOneField: {"filter_class": IdFilter},
+        models.ManyToManyField: {"filter_class": IdFilter},
+    }
