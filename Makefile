@@ -44,3 +44,13 @@ format: install-dev
 
 clean:
 	rm -rf var/ staticfiles/ .pytest_cache .ruff_cache
+
+## Load the reference data set of DESIGN.md "Performance" into the PostgreSQL of
+## DATABASE_URL (its project tables are emptied). SCALE=0.1 for a tenth of it.
+bench-data: install
+	$(PY) -m benchmarks.generate
+
+## Time every scenario next to its floor: prints the table and writes it to
+## benchmarks/results/ (needs bench-data at the same SCALE, and wrk).
+bench: install
+	$(PY) -m benchmarks.run
