@@ -3,9 +3,8 @@
 from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.response import Response
 
 from accounts.models import Account, Contact, User
 from accounts.selectors import accounts_visible_to, contacts_visible_to, users_visible_to
@@ -14,6 +13,7 @@ from interactions.selectors import interactions_visible_to
 from promises import services
 from promises.models import Alert, Promise, PromiseEvent
 from promises.selectors import alerts_visible_to, promises_visible_to
+from relcrm.api.actions import transition
 from relcrm.api.fields import VisibleRelatedField
 from relcrm.api.filters import FilterSet
 from relcrm.api.pagination import IdCursorPagination
@@ -110,7 +110,7 @@ class PromiseFilter(FilterSet):
 
 
 class KeepSerializer(serializers.Serializer):
-    kept_at = serializers.DateTimeField(required=False)
+    kept_at = serializers.DateTimeField(required=False, source="at")
 
 
 class RenegotiateSerializer(serializers.Serializer):
@@ -146,40 +146,29 @@ class PromiseViewSet(
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "now": timezone.now()}
 
-    def _transition(self, request, input_serializer, service):
-        params = input_serializer(data=request.data)
-        params.is_valid(raise_exception=True)
-        promise = service(self.get_object(), by=request.user, **params.validated_data)
-        return Response(self.get_serializer(promise).data)
-
     @extend_schema(request=KeepSerializer, responses=PromiseSerializer)
     @action(detail=True, methods=["post"])
     def keep(self, request, pk=None):
         """Mark the promise delivered (now, or at ``kept_at``); a broken one is kept late."""
-        params = KeepSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
-        promise = services.keep_promise(
-            self.get_object(), by=request.user, at=params.validated_data.get("kept_at")
-        )
-        return Response(self.get_serializer(promise).data)
+        return transition(self, KeepSerializer, services.keep_promise)
 
     @extend_schema(request=RenegotiateSerializer, responses=PromiseSerializer)
     @action(detail=True, methods=["post"])
     def renegotiate(self, request, pk=None):
         """Agree a new due time with the customer (only before the current one)."""
-        return self._transition(request, RenegotiateSerializer, services.renegotiate_promise)
+        return transition(self, RenegotiateSerializer, services.renegotiate_promise)
 
     @extend_schema(request=NoteSerializer, responses=PromiseSerializer)
     @action(detail=True, methods=["post"], url_path="break")
     def break_(self, request, pk=None):
         """Tell the customer it will not happen (a disclosed break before the due time)."""
-        return self._transition(request, NoteSerializer, services.break_promise)
+        return transition(self, NoteSerializer, services.break_promise)
 
     @extend_schema(request=NoteSerializer, responses=PromiseSerializer)
     @action(detail=True, methods=["post"])
     def release(self, request, pk=None):
         """The customer released us from the promise."""
-        return self._transition(request, NoteSerializer, services.release_promise)
+        return transition(self, NoteSerializer, services.release_promise)
 
     @extend_schema(responses=PromiseEventSerializer(many=True), filters=False)
     @action(detail=True, methods=["get"], filterset_class=None)
@@ -228,6 +217,18 @@ class AlertFilter(FilterSet):
         fields = ["status", "kind", "account"]
 
 
+class ReviewsAlerts(permissions.BasePermission):
+    """Leads of the alert's team and admins acknowledge and resolve it."""
+
+    message = "Only the team's leads and admins review alerts."
+
+    def has_object_permission(self, request, view, alert):
+        return services.can_review_alerts(request.user, alert.account)
+
+
+REVIEWERS_ONLY = [permissions.IsAuthenticated, ReviewsAlerts]
+
+
 class AlertViewSet(viewsets.ReadOnlyModelViewSet):
     """Broken promises and health drops for the team's leads to review."""
 
@@ -238,20 +239,14 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return alerts_visible_to(self.request.user)
 
-    def _review(self, request, input_serializer, service):
-        params = input_serializer(data=request.data)
-        params.is_valid(raise_exception=True)
-        alert = service(self.get_object(), by=request.user, **params.validated_data)
-        return Response(self.get_serializer(alert).data)
-
     @extend_schema(request=AcknowledgeSerializer, responses=AlertSerializer)
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], permission_classes=REVIEWERS_ONLY)
     def acknowledge(self, request, pk=None):
         """A lead has seen the alert and owns the follow-up (leads and admins only)."""
-        return self._review(request, AcknowledgeSerializer, services.acknowledge_alert)
+        return transition(self, AcknowledgeSerializer, services.acknowledge_alert)
 
     @extend_schema(request=ResolveSerializer, responses=AlertSerializer)
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], permission_classes=REVIEWERS_ONLY)
     def resolve(self, request, pk=None):
         """Close the alert with a note on what was done (leads and admins only)."""
-        return self._review(request, ResolveSerializer, services.resolve_alert)
+        return transition(self, ResolveSerializer, services.resolve_alert)

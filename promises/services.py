@@ -361,7 +361,7 @@ def acknowledge_alert(alert: Alert, *, by: User, note: str = "") -> Alert:
     """open -> acknowledged: a lead has seen it and owns the follow-up."""
     locked = _lock_alert(alert, by)
     if locked.status != Alert.Status.OPEN:
-        raise TransitionNotAllowed(f"An {locked.status} alert cannot be acknowledged.")
+        raise TransitionNotAllowed(f"This alert is already {locked.status}.")
     locked.status = Alert.Status.ACKNOWLEDGED
     locked.acknowledged_by = by
     locked.acknowledged_at = timezone.now()

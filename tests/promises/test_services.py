@@ -1,0 +1,274 @@
+"""promises.services: the rules every caller (API, web UI, admin, jobs) goes through."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from accounts.models import Account
+from interactions.models import Interaction
+from promises import services
+from promises.models import Alert, Promise, PromiseEvent
+from tests.factories import (
+    AccountFactory,
+    AlertFactory,
+    ContactFactory,
+    InteractionFactory,
+    PromiseFactory,
+)
+
+
+@pytest.fixture
+def account(team_a):
+    return AccountFactory(owner=team_a.rep)
+
+
+def written() -> tuple:
+    return (Interaction.objects.count(), Promise.objects.count(), PromiseEvent.objects.count())
+
+
+def log(account, **overrides):
+    fields = {
+        "account": account,
+        "logged_by": account.owner,
+        "kind": "call",
+        "direction": "outbound",
+        "occurred_at": timezone.now() - timedelta(minutes=5),
+        **overrides,
+    }
+    return services.log_interaction(**fields)
+
+
+def due(days=3):
+    return timezone.now() + timedelta(days=days)
+
+
+# --- logging an interaction -------------------------------------------------------------
+
+
+def test_log_interaction_writes_the_interaction_its_promises_and_their_events(account):
+    interaction, created = log(
+        account,
+        promises=[
+            {"description": "Quote", "due_at": due()},
+            {"description": "Demo", "due_at": due()},
+        ],
+    )
+    assert created is True
+    assert [p.owner for p in interaction.promises.all()] == [account.owner, account.owner]
+    assert written() == (1, 2, 2)
+
+
+def test_a_promise_to_another_accounts_contact_names_the_promise_and_writes_nothing(
+    team_a, account
+):
+    elsewhere = ContactFactory(account=AccountFactory(owner=team_a.rep))
+    with pytest.raises(ValidationError) as error:
+        log(
+            account,
+            promises=[
+                {"description": "Fine", "due_at": due()},
+                {"description": "Wrong person", "due_at": due(), "contact": elsewhere},
+            ],
+        )
+    assert error.value.message_dict == {
+        "promises": ["Promise 2: This contact belongs to another account."]
+    }
+    assert written() == (0, 0, 0)
+
+
+def test_a_promise_failing_after_the_interaction_was_written_rolls_everything_back(account):
+    with pytest.raises(ValidationError):
+        log(
+            account,
+            promises=[
+                {"description": "Fine", "due_at": due()},
+                {"description": "   ", "due_at": due()},
+            ],
+        )
+    assert written() == (0, 0, 0)
+    assert Account.objects.get(pk=account.pk).health_stale_at is None
+
+
+def test_an_interaction_in_the_future_is_refused(account):
+    with pytest.raises(ValidationError) as error:
+        log(account, occurred_at=timezone.now() + timedelta(minutes=5))
+    assert list(error.value.message_dict) == ["occurred_at"]
+    assert written() == (0, 0, 0)
+
+
+def test_replaying_an_external_id_returns_the_first_and_writes_nothing(account):
+    first, _ = log(account, external_id="call-9")
+    before = written()
+    again, created = log(
+        account, external_id="call-9", promises=[{"description": "Quote", "due_at": due()}]
+    )
+    assert (again, created) == (first, False)
+    assert written() == before
+
+
+def test_a_replay_racing_the_first_insert_returns_the_winner(account, monkeypatch):
+    """Two syncs pass the existence check together; the unique constraint picks one."""
+
+    class RivalInsertsAfterTheCheck:
+        def first(self):
+            monkeypatch.undo()
+            InteractionFactory(account=account, external_id="sync-1")
+            return None
+
+    monkeypatch.setattr(Interaction.objects, "filter", lambda **_: RivalInsertsAfterTheCheck())
+
+    interaction, created = log(
+        account, external_id="sync-1", promises=[{"description": "Quote", "due_at": due()}]
+    )
+
+    assert created is False
+    assert interaction == Interaction.objects.get(external_id="sync-1")
+    assert written() == (1, 0, 0)
+
+
+@pytest.mark.parametrize("reply_logged_first", [False, True])
+def test_an_inbound_touch_is_answered_by_the_next_outbound_one(account, reply_logged_first):
+    now = timezone.now()
+    touches = [
+        {"direction": "inbound", "occurred_at": now - timedelta(hours=3)},
+        {"direction": "outbound", "occurred_at": now - timedelta(hours=1)},
+    ]
+    logged = [log(account, **touch)[0] for touch in touches[:: -1 if reply_logged_first else 1]]
+    inbound, reply = sorted(logged, key=lambda interaction: interaction.occurred_at)
+
+    inbound.refresh_from_db()
+    assert inbound.answered_at == reply.occurred_at
+
+
+def test_moving_the_reply_recomputes_when_the_inbound_one_was_answered(account):
+    now = timezone.now()
+    inbound, _ = log(account, direction="inbound", occurred_at=now - timedelta(hours=3))
+    reply, _ = log(account, direction="outbound", occurred_at=now - timedelta(hours=2))
+
+    services.update_interaction(reply, occurred_at=now - timedelta(hours=4))
+
+    inbound.refresh_from_db()
+    assert inbound.answered_at is None
+
+
+def test_logging_sends_the_accounts_recompute_after_commit(
+    account, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.RELCRM_RECOMPUTE_ON_WRITE = True
+    sent = []
+    monkeypatch.setattr("relcrm.queue.send", lambda name, *args, **kw: sent.append((name, args)))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        log(account)
+
+    assert ("trust.tasks.compute_account_health", (account.pk,)) in sent
+
+
+# --- creating and editing promises --------------------------------------------------------
+
+
+def test_a_promise_owned_by_someone_outside_the_accounts_team_is_refused(team_b, account):
+    with pytest.raises(ValidationError) as error:
+        services.create_promise(
+            account=account, description="Quote", due_at=due(), by=account.owner, owner=team_b.rep
+        )
+    assert list(error.value.message_dict) == ["owner"]
+    assert not Promise.objects.exists()
+
+
+def test_editing_a_promise_keeps_its_due_time_and_history(account):
+    promise = PromiseFactory(account=account)
+    services.update_promise(promise, description="Send the signed quote")
+    promise.refresh_from_db()
+    assert promise.description == "Send the signed quote"
+    assert promise.events.count() == 1
+
+
+# --- transitions ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("transition", "kwargs", "status", "event"),
+    [
+        (services.keep_promise, {}, "kept", "kept"),
+        (services.renegotiate_promise, {"due_at": due(9)}, "open", "renegotiated"),
+        (services.break_promise, {"note": "no"}, "broken", "broken"),
+        (services.release_promise, {"note": "no"}, "released", "released"),
+    ],
+)
+def test_each_transition_writes_its_status_one_event_and_marks_health_stale(
+    team_a, account, transition, kwargs, status, event
+):
+    promise = PromiseFactory(account=account)
+
+    returned = transition(promise, by=team_a.lead, **kwargs)
+
+    assert returned.status == status
+    assert Promise.objects.get(pk=promise.pk).status == status
+    last = promise.events.last()
+    assert (last.kind, last.by, promise.events.count()) == (event, team_a.lead, 2)
+    assert Account.objects.get(pk=account.pk).health_stale_at is not None
+
+
+def test_renegotiating_counts_and_keeps_the_agreed_due_time(account):
+    promise = PromiseFactory(account=account)
+    new_due = due(10)
+    services.renegotiate_promise(promise, by=None, due_at=new_due)
+    promise.refresh_from_db()
+    assert (promise.due_at, promise.renegotiated_count) == (new_due, 1)
+
+
+def test_a_promise_cannot_be_kept_in_the_future(account):
+    promise = PromiseFactory(account=account)
+    with pytest.raises(ValidationError):
+        services.keep_promise(promise, by=None, at=timezone.now() + timedelta(hours=1))
+    assert Promise.objects.get(pk=promise.pk).status == "open"
+
+
+def test_a_broken_promise_has_exactly_one_alert(account):
+    promise = services.break_promise(PromiseFactory(account=account), by=None)
+    assert services.raise_promise_broken_alert(promise, at=timezone.now()) is None
+    assert Alert.objects.filter(promise=promise).count() == 1
+
+
+def test_keeping_a_promise_repairs_a_recent_break(account):
+    broken = services.break_promise(PromiseFactory(account=account), by=None)
+    services.keep_promise(PromiseFactory(account=account), by=None)
+    broken.refresh_from_db()
+    assert broken.repaired is True
+
+
+def test_a_positive_outbound_touch_repairs_a_recent_break(account):
+    broken = services.break_promise(PromiseFactory(account=account), by=None)
+    log(account, sentiment=2, occurred_at=timezone.now())
+    broken.refresh_from_db()
+    assert broken.repaired is True
+
+
+# --- alerts ---------------------------------------------------------------------------
+
+
+def test_a_rep_may_not_review_an_alert(team_a, account):
+    alert = AlertFactory(account=account)
+    with pytest.raises(PermissionDenied):
+        services.acknowledge_alert(alert, by=team_a.rep)
+    assert Alert.objects.get(pk=alert.pk).status == "open"
+
+
+def test_a_lead_of_another_team_may_not_review_an_alert(team_b, account):
+    alert = AlertFactory(account=account)
+    with pytest.raises(PermissionDenied):
+        services.resolve_alert(alert, by=team_b.lead, note="not mine")
+
+
+def test_resolving_an_open_alert_also_records_who_saw_it(team_a, account):
+    alert = services.resolve_alert(AlertFactory(account=account), by=team_a.lead, note="done")
+    assert (alert.acknowledged_by, alert.resolved_by) == (team_a.lead, team_a.lead)
+    assert alert.acknowledged_at == alert.resolved_at
+
+
+def test_a_health_drop_alert_has_no_promise(account):
+    alert = services.raise_health_drop_alert(account, detail="Fell to 31")
+    assert (alert.kind, alert.promise, alert.status) == ("health_drop", None, "open")
