@@ -1,0 +1,187 @@
+"""The overdue sweep: nothing due, and 10,000 promises newly overdue, each next to SQL.
+
+What is timed is ``promises.services.flag_overdue_promises`` as the job calls
+it. Its floor is the same work in one set-based statement on the same rows:
+claim, break, append the events, raise the alerts, mark the accounts stale.
+
+The sweep is called with ``now`` = the earliest due time of the open promises
+of the data set, so that the promises the data set leaves overdue on purpose
+are not swept. For the 10,000, fresh open promises (with their ``created``
+events) are inserted due before that moment, committed, swept, then deleted
+with what the sweep wrote and the tables vacuumed: every run, of the service
+and of the floor, starts from the same state and pays for real commits, which
+a rolled-back transaction would hide.
+"""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from benchmarks.harness import Bench, Figure, below, time_runs
+from promises.services import flag_overdue_promises
+
+NEWLY_OVERDUE = 10_000
+EMPTY_RUNS = 50
+
+# The floor: the sweep in one statement (one round trip, one commit).
+SET_BASED_SWEEP = """
+WITH claimed AS (
+    SELECT id, account_id FROM promises_promise
+    WHERE status = 'open' AND due_at < %(now)s
+    ORDER BY due_at
+    FOR UPDATE SKIP LOCKED
+), broken AS (
+    UPDATE promises_promise p
+    SET status = 'broken', broken_at = %(now)s, broken_disclosed = false, updated_at = %(now)s
+    FROM claimed c WHERE p.id = c.id
+    RETURNING p.id, p.account_id
+), events AS (
+    INSERT INTO promises_promiseevent (promise_id, kind, at, note, by_id)
+    SELECT id, 'broken', %(now)s, 'Overdue', NULL FROM broken
+), alerts AS (
+    INSERT INTO promises_alert (kind, status, detail, created_at, note, account_id, promise_id)
+    SELECT 'promise_broken', 'open', '', %(now)s, '', account_id, id FROM broken
+    ON CONFLICT DO NOTHING
+), stale AS (
+    UPDATE accounts_account SET health_stale_at = %(now)s
+    WHERE id IN (SELECT account_id FROM broken)
+)
+SELECT count(*) FROM broken
+"""
+
+# The floor of an empty sweep: the claim alone, one round trip through the
+# partial index of open promises.
+EMPTY_CLAIM = """
+SELECT id, account_id FROM promises_promise
+WHERE status = 'open' AND due_at < %(now)s
+ORDER BY due_at LIMIT %(limit)s
+FOR UPDATE SKIP LOCKED
+"""
+
+
+def _sweep_moment() -> datetime:
+    """Just before the earliest due time of any open promise: a sweep then finds nothing."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT min(due_at) FROM promises_promise WHERE status = 'open'")
+        earliest = cursor.fetchone()[0]
+    return earliest or timezone.now()
+
+
+class OverduePromises:
+    """Inserts the promises that become overdue, and removes them and all the sweep wrote."""
+
+    def __init__(self, now: datetime, count: int) -> None:
+        self.now = now
+        self.count = count
+        self.ids: list[int] = []
+
+    def insert(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                WITH new AS (
+                    INSERT INTO promises_promise (description, due_at, status, broken_disclosed,
+                        renegotiated_count, repaired, created_at, updated_at, account_id,
+                        owner_id)
+                    SELECT 'Send the revised quote', due, 'open', false, 0, false,
+                        due - interval '7 days', due - interval '7 days', a.id, a.owner_id
+                    FROM (
+                        SELECT a.id, a.owner_id,
+                            %(now)s - interval '1 minute' - random() * interval '30 days' AS due
+                        FROM accounts_account a
+                        ORDER BY random() LIMIT %(count)s
+                    ) a
+                    RETURNING id, due_at, created_at, owner_id
+                ), events AS (
+                    INSERT INTO promises_promiseevent (promise_id, kind, at, note, new_due_at,
+                        by_id)
+                    SELECT id, 'created', created_at, '', due_at, owner_id FROM new
+                )
+                SELECT id FROM new
+                """,
+                {"now": self.now, "count": self.count},
+            )
+            self.ids = [row[0] for row in cursor.fetchall()]
+        _vacuum("promises_promise")
+
+    def remove(self) -> None:
+        with connection.cursor() as cursor:
+            for table, column in (
+                ("promises_alert", "promise_id"),
+                ("promises_promiseevent", "promise_id"),
+                ("promises_promise", "id"),
+            ):
+                cursor.execute(f"DELETE FROM {table} WHERE {column} = ANY(%s)", [self.ids])
+        _vacuum("promises_promise", "promises_promiseevent", "promises_alert")
+
+
+def _vacuum(*tables: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM {', '.join(tables)}")
+
+
+def _expect(broken: int, expected: int, what: str) -> None:
+    if broken != expected:
+        raise RuntimeError(f"{what} broke {broken} promises, expected {expected}")
+
+
+def run(bench: Bench) -> list[Figure]:
+    now = _sweep_moment()
+    batch_size = settings.RELCRM_SWEEP_BATCH_SIZE
+
+    def empty_sweep() -> None:
+        _expect(flag_overdue_promises(now=now), 0, "the empty sweep")
+
+    def empty_claim() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(EMPTY_CLAIM, {"now": now, "limit": batch_size})
+            _expect(len(cursor.fetchall()), 0, "the empty claim")
+
+    bench.log("sweep: nothing due")
+    empty_sweep()  # connect and warm the caches outside the timing
+    empty = time_runs(empty_sweep, runs=EMPTY_RUNS)
+    empty_floor = time_runs(empty_claim, runs=EMPTY_RUNS)
+
+    overdue = OverduePromises(now - timedelta(seconds=1), NEWLY_OVERDUE)
+
+    def orm_sweep() -> None:
+        _expect(flag_overdue_promises(now=now), NEWLY_OVERDUE, "flag_overdue_promises")
+
+    def sql_sweep() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(SET_BASED_SWEEP, {"now": now})
+            _expect(cursor.fetchone()[0], NEWLY_OVERDUE, "the set-based sweep")
+
+    bench.log(f"sweep: {NEWLY_OVERDUE:,} newly overdue, {bench.runs} runs each")
+    sweep_runs, floor_runs = [], []
+    # Alternate the two so that a burst of load on the machine hits both alike.
+    for _ in range(bench.runs):
+        sweep_runs += time_runs(
+            orm_sweep, runs=1, setup=overdue.insert, teardown=overdue.remove, scale=1.0
+        )
+        floor_runs += time_runs(
+            sql_sweep, runs=1, setup=overdue.insert, teardown=overdue.remove, scale=1.0
+        )
+    return [
+        Figure(
+            name="sweep, nothing due",
+            unit="ms",
+            runs=empty,
+            floor_runs=empty_floor,
+            target=below(2, "ms"),
+            note=f"median of {EMPTY_RUNS} calls; floor: the claim query alone",
+        ),
+        Figure(
+            name=f"sweep, {NEWLY_OVERDUE:,} newly overdue",
+            unit="s",
+            runs=sweep_runs,
+            floor_runs=floor_runs,
+            target=below(1, "s"),
+            note=(
+                f"batches of {batch_size}; events and alerts included; "
+                "floor: one set-based SQL statement"
+            ),
+        ),
+    ]
