@@ -199,3 +199,29 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.account}"
+
+
+class AlertDigest(models.Model):
+    """A lead's daily e-mail of their team's open alerts, one per lead and day.
+
+    The row is the claim: it is inserted before the e-mail is sent, and the unique
+    constraint lets exactly one of any number of concurrent runs send it. A failed
+    send deletes the row so that a later run tries again.
+    """
+
+    lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alert_digests"
+    )
+    # The lead's working day, in the project's time zone.
+    day = models.DateField()
+    alert_count = models.PositiveIntegerField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-day", "lead_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["lead", "day"], name="alert_digest_one_per_lead_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Digest for {self.lead} on {self.day:%Y-%m-%d}"

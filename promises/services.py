@@ -7,12 +7,13 @@ web UI, the admin and the jobs all call these.
 """
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Subquery
 from django.utils import timezone
 
 from accounts.models import Account, Contact, User
@@ -393,43 +394,84 @@ def resolve_alert(alert: Alert, *, by: User, note: str = "") -> Alert:
 RECOMPUTE_STALE_TASK = "trust.tasks.compute_trust_health"
 
 
+def claim_promises(
+    *,
+    where: str,
+    params: Sequence,
+    assign: str,
+    assign_params: Sequence,
+    limit: int,
+    returning: str,
+) -> list[tuple]:
+    """Change up to ``limit`` promises matching ``where``; return the rows this call changed.
+
+    The claim healthchecks' ``sendalerts`` makes one check at a time, made for a
+    batch: a single conditional UPDATE whose condition is checked again on every
+    row it writes, so of any number of concurrent callers exactly one changes a
+    given row and only that one gets it back (``RETURNING``). On PostgreSQL the
+    rows are picked with ``FOR UPDATE SKIP LOCKED``, so concurrent callers share
+    the work instead of queueing behind each other's locks; SQLite serialises
+    writers. Oldest due first, through the partial index on open promises.
+    ``where`` and ``assign`` are SQL over the promise table's columns with
+    ``%s`` placeholders; datetimes in the parameters must be adapted already
+    (``connection.ops.adapt_datetimefield_value``).
+    """
+    table = connection.ops.quote_name(Promise._meta.db_table)
+    lock = (
+        " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    )
+    sql = (
+        f"UPDATE {table} SET {assign} WHERE id IN ("
+        f"SELECT id FROM {table} WHERE {where} ORDER BY due_at LIMIT %s{lock}"
+        f") AND {where} RETURNING {returning}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*assign_params, *params, limit, *params])
+        return cursor.fetchall()
+
+
 def flag_overdue_promises(*, now: datetime | None = None, batch_size: int | None = None) -> int:
     """Break every open promise past its due time, with its event and its alert.
 
-    Any number of sweeps may run at once: each batch is claimed with
-    ``SELECT ... FOR UPDATE SKIP LOCKED`` on the partial index of open promises,
-    so a row is broken by exactly one of them; the unique constraint on
-    ``promise_broken`` alerts is the last line against a double alert. Batches
-    are bounded so a backlog never holds locks for long. Returns how many
-    promises this call broke.
+    Runs every minute, so the case to make cheap is "nothing is due": one
+    indexed EXISTS, outside any transaction. Each batch is then claimed
+    atomically (``claim_promises``) and committed with its events and alerts,
+    so any number of sweeps may run at once and a promise is broken by exactly
+    one of them; the unique constraint on ``promise_broken`` alerts is the last
+    line against a double alert. Batches are bounded so a backlog never holds
+    row locks for long. Returns how many promises this call broke.
     """
     now = now or timezone.now()
     batch_size = batch_size or settings.RELCRM_SWEEP_BATCH_SIZE
     total = 0
-    while True:
+    while Promise.objects.filter(status=Status.OPEN, due_at__lt=now).exists():
         broken = _flag_overdue_batch(now, batch_size)
         total += broken
+        # A short batch means the rest is claimed by a concurrent sweep, or gone.
         if broken < batch_size:
-            return total
+            break
+    if total and settings.RELCRM_RECOMPUTE_ON_WRITE:
+        # One message for the whole sweep: the stale-accounts job recomputes them all.
+        queue.send_on_commit(RECOMPUTE_STALE_TASK)
+    return total
 
 
 @transaction.atomic
 def _flag_overdue_batch(now: datetime, batch_size: int) -> int:
-    claimed = list(
-        Promise.objects.select_for_update(skip_locked=True)
-        .filter(status=Status.OPEN, due_at__lt=now)
-        .order_by("due_at")
-        .values_list("id", "account_id")[:batch_size]
+    at = connection.ops.adapt_datetimefield_value(now)
+    claimed = claim_promises(
+        where="status = %s AND due_at < %s",
+        params=[Status.OPEN, at],
+        assign="status = %s, broken_at = %s, broken_disclosed = %s, updated_at = %s",
+        assign_params=[Status.BROKEN, at, False, at],
+        limit=batch_size,
+        returning="id, account_id",
     )
     if not claimed:
         return 0
-    ids = [promise_id for promise_id, _ in claimed]
-    Promise.objects.filter(pk__in=ids).update(
-        status=Status.BROKEN, broken_at=now, broken_disclosed=False, updated_at=now
-    )
     PromiseEvent.objects.bulk_create(
         PromiseEvent(promise_id=promise_id, kind=PromiseEvent.Kind.BROKEN, at=now, note="Overdue")
-        for promise_id in ids
+        for promise_id, _ in claimed
     )
     Alert.objects.bulk_create(
         (
@@ -443,9 +485,11 @@ def _flag_overdue_batch(now: datetime, batch_size: int) -> int:
         ),
         ignore_conflicts=True,
     )
-    account_ids = {account_id for _, account_id in claimed}
-    Account.objects.filter(pk__in=account_ids).update(health_stale_at=now)
-    if settings.RELCRM_RECOMPUTE_ON_WRITE:
-        # One message for the batch: the stale-accounts job recomputes them all.
-        queue.send_on_commit(RECOMPUTE_STALE_TASK)
-    return len(ids)
+    # What mark_health_stale does, set-based, with the write's own time. Rows are
+    # locked in id order: concurrent sweeps share accounts, and locking them in
+    # whatever order a scan meets them deadlocks.
+    accounts = Account.objects.filter(pk__in={account_id for _, account_id in claimed})
+    Account.objects.filter(
+        pk__in=Subquery(accounts.order_by("pk").select_for_update().values("pk"))
+    ).update(health_stale_at=timezone.now())
+    return len(claimed)

@@ -199,26 +199,43 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Celery -------------------------------------------------------------------
-CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+# Redis when REDIS_URL is set; otherwise kombu's filesystem transport under var/,
+# a broker that needs no server, so `make run` works on a bare laptop.
+CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost/"
 if not REDIS_URL:
     _broker_dir = VAR_DIR / "broker"
-    for _sub in ("in", "processed"):
+    for _sub in ("in", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Producers write into the folder the worker reads: one folder is the queue.
         "data_folder_in": str(_broker_dir / "in"),
         "data_folder_out": str(_broker_dir / "in"),
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
+        # Exchange bindings (the worker's remote control); kombu's default is
+        # relative to whatever directory the process started in.
+        "control_folder": str(_broker_dir / "control"),
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Publishing from a write path must fail in milliseconds when Redis is
+        # away: without this kombu retries the connection for the whole
+        # broker_connection_timeout (6 s measured) on every write. The worker and
+        # beat keep retrying: they connect with their own retry settings.
+        "max_retries": 0,
         "socket_connect_timeout": 2,
         "socket_timeout": 5,
+        # A task unacknowledged this long (its worker died) is delivered again.
         "visibility_timeout": 3600,
     }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A task whose connection dropped will be delivered again: stop it rather than
+# let two copies run (Celery's future default).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# No job may hold a worker for ever; the periodic ones are short and resumable.
+CELERY_TASK_TIME_LIMIT = 15 * 60
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -260,6 +277,8 @@ CELERY_BEAT_SCHEDULE = {
 # picks up every stale account anyway; tests switch this off unless they test it.
 RELCRM_RECOMPUTE_ON_WRITE = env_bool("RELCRM_RECOMPUTE_ON_WRITE", True)
 RELCRM_REMINDER_WINDOW_HOURS = env_int("RELCRM_REMINDER_WINDOW_HOURS", 24)
+RELCRM_REMINDER_BATCH_SIZE = env_int("RELCRM_REMINDER_BATCH_SIZE", 500)
+# Promises broken per transaction by the overdue sweep: bounds how long it holds row locks.
 RELCRM_SWEEP_BATCH_SIZE = env_int("RELCRM_SWEEP_BATCH_SIZE", 2000)
 
 LOGGING = {

@@ -1,0 +1,265 @@
+"""The overdue sweep (``promises.services.flag_overdue_promises``), on its real SQL.
+
+Runs on SQLite and PostgreSQL; the tests of concurrent sweeps and of the index
+need PostgreSQL, where several sweeps really do run at once.
+"""
+
+import threading
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from accounts.models import Account
+from promises import services
+from promises.models import Alert, Promise, PromiseEvent
+from tests.factories import AccountFactory, PromiseFactory
+
+Status = Promise.Status
+
+
+def in_parallel(function, copies: int) -> list:
+    """Run ``function`` in ``copies`` threads released at once, each on its own connection."""
+    barrier = threading.Barrier(copies)
+    results, errors = [], []
+
+    def run():
+        try:
+            barrier.wait()
+            results.append(function())
+        except BaseException as error:  # reported below, in the test's thread
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(copies)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    assert len(results) == copies, "a thread did not finish within a minute"
+    return results
+
+
+@contextmanager
+def held_elsewhere(hold):
+    """Enter the context manager ``hold()`` in another thread, on its own connection,
+    and keep it entered for the duration of the ``with`` block."""
+    entered, leave = threading.Event(), threading.Event()
+
+    def run():
+        try:
+            with hold():
+                entered.set()
+                leave.wait(timeout=30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    assert entered.wait(timeout=10), "the other thread could not take what it holds"
+    try:
+        yield
+    finally:
+        leave.set()
+        thread.join()
+
+
+def many_promises(count: int, *, accounts, due_in, **fields) -> list[Promise]:
+    """``count`` promises in one INSERT, spread over ``accounts``; ``due_in(n)`` is a timedelta."""
+    now = timezone.now()
+    return Promise.objects.bulk_create(
+        Promise(
+            account=accounts[number % len(accounts)],
+            owner=accounts[number % len(accounts)].owner,
+            description=f"Promise {number}",
+            due_at=now + due_in(number),
+            **fields,
+        )
+        for number in range(count)
+    )
+
+
+def overdue(hours: float = 1, **fields) -> Promise:
+    return PromiseFactory(due_at=timezone.now() - timedelta(hours=hours), **fields)
+
+
+def broken_events(promise: Promise):
+    return PromiseEvent.objects.filter(promise=promise, kind=PromiseEvent.Kind.BROKEN)
+
+
+def test_an_overdue_promise_is_broken_silently_with_its_event_and_alert(db):
+    promise = overdue()
+    before = timezone.now()
+
+    assert services.flag_overdue_promises() == 1
+
+    promise.refresh_from_db()
+    assert promise.status == Status.BROKEN
+    assert promise.broken_at >= before
+    assert promise.broken_disclosed is False
+    event = broken_events(promise).get()
+    assert event.by is None and event.note == "Overdue"
+    alert = Alert.objects.get(promise=promise)
+    assert alert.kind == Alert.Kind.PROMISE_BROKEN
+    assert alert.status == Alert.Status.OPEN
+    assert alert.account_id == promise.account_id
+
+
+def test_promises_not_yet_due_or_no_longer_open_are_untouched(db):
+    on_time = PromiseFactory(due_at=timezone.now() + timedelta(minutes=5))
+    kept = overdue(status=Status.KEPT, kept_at=timezone.now() - timedelta(hours=2))
+    released = overdue(status=Status.RELEASED, released_at=timezone.now())
+
+    assert services.flag_overdue_promises() == 0
+
+    for promise, status in (
+        (on_time, Status.OPEN),
+        (kept, Status.KEPT),
+        (released, Status.RELEASED),
+    ):
+        promise.refresh_from_db()
+        assert promise.status == status
+        assert not broken_events(promise).exists()
+    assert not Alert.objects.exists()
+
+
+def test_the_sweep_time_decides_what_is_overdue(db):
+    promise = PromiseFactory(due_at=timezone.now() + timedelta(hours=2))
+
+    assert services.flag_overdue_promises(now=timezone.now() + timedelta(hours=1)) == 0
+    assert services.flag_overdue_promises(now=timezone.now() + timedelta(hours=3)) == 1
+
+    promise.refresh_from_db()
+    assert promise.status == Status.BROKEN
+
+
+def test_repeated_sweeps_raise_exactly_one_alert_and_one_event_per_promise(db):
+    promises = [overdue(hours=hours) for hours in (1, 2, 30)]
+
+    counts = [services.flag_overdue_promises() for _ in range(3)]
+
+    assert counts == [3, 0, 0]
+    for promise in promises:
+        assert broken_events(promise).count() == 1
+        assert Alert.objects.filter(promise=promise).count() == 1
+
+
+def test_a_promise_broken_by_hand_keeps_its_one_alert_when_the_sweep_runs(db):
+    promise = overdue()
+    services.break_promise(promise, by=promise.owner, note="Supplier went bust")
+
+    assert services.flag_overdue_promises() == 0
+
+    assert Alert.objects.filter(promise=promise).count() == 1
+    assert broken_events(promise).get().note == "Supplier went bust"
+
+
+def test_a_backlog_larger_than_a_batch_is_broken_in_one_sweep(db):
+    promises = [overdue(hours=hours) for hours in range(1, 8)]
+
+    assert services.flag_overdue_promises(batch_size=3) == 7
+
+    assert not Promise.objects.filter(status=Status.OPEN).exists()
+    assert Alert.objects.filter(promise__in=promises).count() == 7
+
+
+def test_the_accounts_of_broken_promises_are_marked_stale(db):
+    stale = overdue().account
+    untouched = PromiseFactory().account
+    Account.objects.update(health_stale_at=None)
+    before = timezone.now()
+
+    services.flag_overdue_promises()
+
+    stale.refresh_from_db()
+    untouched.refresh_from_db()
+    assert stale.health_stale_at >= before
+    assert untouched.health_stale_at is None
+
+
+def test_an_empty_sweep_is_one_query_whatever_the_table_holds(db, django_assert_max_num_queries):
+    account = AccountFactory()
+    many_promises(300, accounts=[account], due_in=lambda n: timedelta(hours=n % 50 + 1))
+    overdue(account=account, status=Status.KEPT, kept_at=timezone.now())
+
+    with django_assert_max_num_queries(1):
+        assert services.flag_overdue_promises() == 0
+
+
+def test_a_second_alert_for_one_broken_promise_is_refused_by_the_database(db):
+    promise = overdue()
+    services.flag_overdue_promises()
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Alert.objects.create(
+            kind=Alert.Kind.PROMISE_BROKEN, promise=promise, account_id=promise.account_id
+        )
+
+
+@pytest.mark.postgres
+def test_the_empty_sweep_reads_the_partial_index_of_open_promises(db):
+    many_promises(
+        3_000,
+        accounts=[AccountFactory()],
+        due_in=lambda n: -timedelta(days=n % 900 + 1),
+        status=Status.KEPT,
+        kept_at=timezone.now() - timedelta(days=1000),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {Promise._meta.db_table}")
+    with CaptureQueriesContext(connection) as queries:
+        services.flag_overdue_promises()
+    (query,) = queries.captured_queries
+
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + query["sql"])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert "promise_open_due" in plan, plan
+
+
+@pytest.mark.postgres
+def test_parallel_sweeps_break_each_promise_once_with_one_event_and_one_alert(
+    transactional_db,
+):
+    accounts = AccountFactory.create_batch(7)
+    promises = many_promises(240, accounts=accounts, due_in=lambda n: -timedelta(hours=n % 48 + 1))
+    on_time = PromiseFactory(account=accounts[0])
+
+    counts = in_parallel(lambda: services.flag_overdue_promises(batch_size=17), copies=6)
+
+    assert sum(counts) == len(promises)
+    assert not Promise.objects.filter(status=Status.OPEN).exclude(pk=on_time.pk).exists()
+    events = PromiseEvent.objects.filter(kind=PromiseEvent.Kind.BROKEN)
+    assert events.count() == len(promises)
+    assert events.values("promise").distinct().count() == len(promises)
+    assert Alert.objects.count() == len(promises)
+    assert Alert.objects.values("promise").distinct().count() == len(promises)
+
+
+@pytest.mark.postgres
+def test_a_sweep_skips_a_promise_another_transaction_holds_and_takes_it_later(
+    transactional_db,
+):
+    held, free = overdue(), overdue()
+
+    @contextmanager
+    def row_lock():
+        with transaction.atomic():
+            Promise.objects.select_for_update().get(pk=held.pk)
+            yield
+
+    with held_elsewhere(row_lock):
+        assert services.flag_overdue_promises() == 1
+
+    free.refresh_from_db()
+    held.refresh_from_db()
+    assert (free.status, held.status) == (Status.BROKEN, Status.OPEN)
+    assert services.flag_overdue_promises() == 1
+    held.refresh_from_db()
+    assert held.status == Status.BROKEN
