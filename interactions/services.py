@@ -37,7 +37,15 @@ def note_inbound(interaction: Interaction) -> None:
 
 
 def refresh_answers(account_id: int) -> None:
-    """Recompute every inbound interaction's answer time of one account (after an edit)."""
+    """Recompute every inbound interaction's answer time of one account (after an edit).
+
+    An outbound interaction awaits no answer: one corrected from inbound loses its own.
+    """
+    Interaction.objects.filter(
+        account_id=account_id,
+        direction=Interaction.Direction.OUTBOUND,
+        answered_at__isnull=False,
+    ).update(answered_at=None)
     Interaction.objects.filter(
         account_id=account_id, direction=Interaction.Direction.INBOUND
     ).update(

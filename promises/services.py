@@ -201,7 +201,9 @@ def update_interaction(interaction: Interaction, *, contacts=None, **fields) -> 
             check_contact(contact, interaction.account, field="contacts")
     for name, value in fields.items():
         setattr(interaction, name, value)
-    interaction.save()
+    # Only what was corrected: answered_at is kept by queryset updates, and a full
+    # save of a copy read before them would undo them.
+    interaction.save(update_fields=[*fields, "updated_at"])
     if contacts is not None:
         interaction.contacts.set(contacts)
     if {"occurred_at", "direction"} & fields.keys():

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.models import Account, Contact
+from accounts.models import Account, Contact, Team, User
 from interactions.models import Interaction
 from promises.models import Alert, Promise, PromiseEvent
 from tests.factories import (
@@ -31,6 +31,8 @@ class World:
     interaction: Interaction
     promise: Promise
     alert: Alert
+    team: Team
+    user: User
 
 
 def build_world(owner) -> World:
@@ -39,7 +41,8 @@ def build_world(owner) -> World:
     interaction = InteractionFactory(account=account)
     interaction.contacts.add(contact)
     promise = PromiseFactory(account=account, interaction=interaction, contact=contact)
-    return World(account, contact, interaction, promise, AlertFactory(account=account))
+    alert = AlertFactory(account=account)
+    return World(account, contact, interaction, promise, alert, owner.team, owner)
 
 
 @pytest.fixture
@@ -61,6 +64,8 @@ def in_future(days=1):
 
 # (method, url, body) for every endpoint that addresses one row; "{x}" is a World field.
 ROW_ENDPOINTS = [
+    ("get", "/api/v1/teams/{team}/", None),
+    ("get", "/api/v1/users/{user}/", None),
     ("get", "/api/v1/accounts/{account}/", None),
     ("patch", "/api/v1/accounts/{account}/", {"name": "Taken over"}),
     ("delete", "/api/v1/accounts/{account}/", None),

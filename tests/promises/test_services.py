@@ -153,6 +153,29 @@ def test_moving_the_reply_recomputes_when_the_inbound_one_was_answered(account):
     assert inbound.answered_at is None
 
 
+def test_an_inbound_touch_corrected_to_outbound_answers_and_is_no_longer_awaiting_one(account):
+    now = timezone.now()
+    inbound, _ = log(account, direction="inbound", occurred_at=now - timedelta(hours=3))
+    log(account, direction="outbound", occurred_at=now - timedelta(hours=1))
+    inbound.refresh_from_db()
+
+    services.update_interaction(inbound, direction="outbound")
+
+    inbound.refresh_from_db()
+    assert inbound.answered_at is None
+
+
+def test_correcting_a_stale_copy_does_not_undo_the_answer_recorded_since(account):
+    now = timezone.now()
+    inbound, _ = log(account, direction="inbound", occurred_at=now - timedelta(hours=3))
+    reply, _ = log(account, direction="outbound", occurred_at=now - timedelta(hours=1))
+
+    services.update_interaction(inbound, summary="Asked for a discount")
+
+    inbound.refresh_from_db()
+    assert (inbound.summary, inbound.answered_at) == ("Asked for a discount", reply.occurred_at)
+
+
 def test_logging_sends_the_accounts_recompute_after_commit(
     account, settings, monkeypatch, django_capture_on_commit_callbacks
 ):
@@ -231,23 +254,6 @@ def test_a_broken_promise_has_exactly_one_alert(account):
     promise = services.break_promise(PromiseFactory(account=account), by=None)
     assert services.raise_promise_broken_alert(promise, at=timezone.now()) is None
     assert Alert.objects.filter(promise=promise).count() == 1
-
-
-def test_keeping_a_promise_repairs_a_recent_break(account):
-    broken = services.break_promise(PromiseFactory(account=account), by=None)
-    services.keep_promise(PromiseFactory(account=account), by=None)
-    broken.refresh_from_db()
-    assert broken.repaired is True
-
-
-def test_a_positive_outbound_touch_repairs_a_recent_break(account):
-    broken = services.break_promise(PromiseFactory(account=account), by=None)
-    log(account, sentiment=2, occurred_at=timezone.now())
-    broken.refresh_from_db()
-    assert broken.repaired is True
-
-
-# --- alerts ---------------------------------------------------------------------------
 
 
 def test_a_rep_may_not_review_an_alert(team_a, account):
