@@ -26,6 +26,9 @@ from accounts import services
 from accounts.models import Account, ApiToken, Contact, Team, User
 from relcrm.errors import TransitionNotAllowed
 
+admin.site.site_header = admin.site.site_title = "relcrm admin"
+admin.site.index_title = "Tables"
+
 # Below this many rows an exact COUNT(*) is cheap, and exact is better.
 EXACT_COUNT_BELOW = 100_000
 
