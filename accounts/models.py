@@ -85,6 +85,8 @@ class Account(models.Model):
     health_band = models.CharField(max_length=16, blank=True, default="")
     health_confidence = models.FloatField(null=True, blank=True)
     health_computed_at = models.DateTimeField(null=True, blank=True)
+    # Fingerprint of the latest snapshot's content: an unchanged health stores no new row.
+    health_digest = models.CharField(max_length=32, blank=True, default="", editable=False)
 
     objects = AccountQuerySet.as_manager()
 

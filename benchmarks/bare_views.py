@@ -231,7 +231,7 @@ WITH account AS (
         logged_by_id, created_at
 ), promises AS (
     INSERT INTO promises_promise (description, due_at, status, broken_disclosed,
-        renegotiated_count, repaired, created_at, updated_at, account_id, interaction_id,
+        renegotiated_count, repaired_at, created_at, updated_at, account_id, interaction_id,
         owner_id)
     SELECT p.description, p.due_at, 'open', false, 0, false, %(now)s, %(now)s, i.account_id,
         i.id, %(user)s

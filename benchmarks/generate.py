@@ -36,7 +36,6 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "relcrm.settings")
 django.setup()
 
-from django.conf import settings  # noqa: E402
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.core.management.color import no_style  # noqa: E402
@@ -54,6 +53,7 @@ from benchmarks.dataset import (  # noqa: E402
 )
 from interactions.models import Interaction  # noqa: E402
 from promises.models import Alert, Promise, PromiseEvent  # noqa: E402
+from trust.model import DEFAULT_PARAMS  # noqa: E402
 from trust.models import TrustSnapshot  # noqa: E402
 
 # Every password is this one (hashed once): the API is called with tokens, but
@@ -475,7 +475,8 @@ def _promise_states(params: dict, progress: Progress) -> None:
         """
         CREATE TEMP TABLE bench_promise ON COMMIT DROP AS
         SELECT p.*, s.status, s.kept_at, s.broken_at, s.released_at,
-            coalesce(s.broken_at < p.due_at, false) AS disclosed, false AS repaired
+            coalesce(s.broken_at < p.due_at, false) AS disclosed,
+            NULL::timestamptz AS repaired_at
         FROM (
             SELECT p.*, random() AS u, random() AS r, random() AS r_overdue,
                 random() AS r_swept_first, random() AS r_sweep
@@ -524,19 +525,24 @@ def _promise_states(params: dict, progress: Progress) -> None:
     )
     _execute("CREATE INDEX ON bench_promise (account_id, kept_at)")
     _execute("ANALYZE bench_promise")
-    # A break is repaired by a kept promise or a positive outbound touch of the
-    # same account within the repair window after it (promises.services).
+    # A break's repair is the first kept promise made after it, or the first
+    # positive outbound touch after it (promises.services records the same).
     repaired = _execute(
         """
-        UPDATE bench_promise b SET repaired = true
-        WHERE b.broken_at IS NOT NULL AND (
-            EXISTS (SELECT 1 FROM bench_promise k
-                    WHERE k.account_id = b.account_id
-                      AND k.kept_at BETWEEN b.broken_at AND b.broken_at + %(repair)s)
-            OR EXISTS (SELECT 1 FROM interactions_interaction i
-                       WHERE i.account_id = b.account_id AND i.direction = 'outbound'
-                         AND i.sentiment > 0
-                         AND i.occurred_at BETWEEN b.broken_at AND b.broken_at + %(repair)s))
+        UPDATE bench_promise b SET repaired_at = r.at
+        FROM (
+            SELECT b2.id, LEAST(
+                (SELECT min(k.kept_at) FROM bench_promise k
+                  WHERE k.account_id = b2.account_id AND k.created_at > b2.broken_at
+                    AND k.kept_at >= b2.broken_at
+                    AND k.kept_at <= b2.broken_at + %(repair)s * 2),
+                (SELECT min(i.occurred_at) FROM interactions_interaction i
+                  WHERE i.account_id = b2.account_id AND i.direction = 'outbound'
+                    AND i.sentiment > 0 AND i.occurred_at >= b2.broken_at
+                    AND i.occurred_at <= b2.broken_at + %(repair)s * 2)) AS at
+            FROM bench_promise b2 WHERE b2.broken_at IS NOT NULL
+        ) r
+        WHERE b.id = r.id AND r.at IS NOT NULL
         """,
         params,
     )
@@ -547,10 +553,10 @@ def _promises(params: dict, progress: Progress) -> None:
     count = _execute(
         """
         INSERT INTO promises_promise (id, description, due_at, status, kept_at, broken_at,
-            broken_disclosed, released_at, renegotiated_count, repaired, reminded_for_due_at,
+            broken_disclosed, released_at, renegotiated_count, repaired_at, reminded_for_due_at,
             created_at, updated_at, account_id, contact_id, interaction_id, owner_id)
         SELECT id, (%(descriptions)s::text[])[description], due_at, status, kept_at, broken_at,
-            disclosed, released_at, reneg, repaired, NULL, created_at,
+            disclosed, released_at, reneg, repaired_at, NULL, created_at,
             greatest(base, kept_at, broken_at, released_at), account_id, contact_id,
             CASE WHEN linked THEN interaction_id END, owner_id
         FROM bench_promise
@@ -661,7 +667,7 @@ def generate(sizes: Sizes, progress: Progress) -> datetime:
         "heavy": HEAVY_ACCOUNT_ID,
         "heavy_interactions": sizes.heavy_interactions,
         "password": make_password(BENCH_PASSWORD),
-        "repair": timedelta(days=settings.RELCRM_REPAIR_WINDOW_DAYS),
+        "repair": timedelta(days=DEFAULT_PARAMS.repair_window_days),
         "first": FIRST_NAMES,
         "last": LAST_NAMES,
         "companies": COMPANIES,

@@ -85,7 +85,7 @@ PROMISE_STATUS_FIELDS = [
     "broken_disclosed",
     "released_at",
     "renegotiated_count",
-    "repaired",
+    "repaired_at",
     "reminded_for_due_at",
     "created_at",
     "updated_at",

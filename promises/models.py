@@ -43,9 +43,10 @@ class Promise(models.Model):
     broken_disclosed = models.BooleanField(default=False)
     released_at = models.DateTimeField(null=True, blank=True)
     renegotiated_count = models.PositiveIntegerField(default=0)
-    # A repair followed the break (a kept follow-up promise or a positive outbound
-    # interaction) within the trust model's repair window.
-    repaired = models.BooleanField(default=False)
+    # The first repair after the break: a promise made after it was kept, or a
+    # positive outbound interaction. The trust model decides whether it came soon
+    # enough (its repair window) to soften the break.
+    repaired_at = models.DateTimeField(null=True, blank=True)
     # The due time a "due soon" reminder was sent for; a renegotiated promise gets a new one.
     reminded_for_due_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Subquery
+from django.db.models import Q, Subquery
 from django.utils import timezone
 
 from accounts.models import Account, Contact, User
@@ -27,10 +27,6 @@ from relcrm.errors import TransitionNotAllowed
 logger = logging.getLogger(__name__)
 
 Status = Promise.Status
-
-
-def _repair_window() -> timedelta:
-    return timedelta(days=settings.RELCRM_REPAIR_WINDOW_DAYS)
 
 
 def check_contact(contact: Contact | None, account: Account, field: str = "contact") -> None:
@@ -215,15 +211,22 @@ def update_interaction(interaction: Interaction, *, contacts=None, **fields) -> 
     return interaction
 
 
-def _repair_breaks_before(account_id: int, moment: datetime) -> None:
-    """A kept promise or a positive outbound touch repairs the breaks just before it."""
+def _repair_breaks_before(
+    account_id: int, moment: datetime, *, broken_before: datetime | None = None
+) -> None:
+    """Record ``moment`` as the first repair of the account's breaks before it.
+
+    A repair is a kept promise made after the break, or a positive outbound touch;
+    the earliest one counts. Whether it came soon enough to soften the break is the
+    trust model's call (its repair window), so every repair is recorded.
+    """
     Promise.objects.filter(
+        Q(repaired_at__isnull=True) | Q(repaired_at__gt=moment),
         account_id=account_id,
         broken_at__isnull=False,
         broken_at__lte=moment,
-        broken_at__gte=moment - _repair_window(),
-        repaired=False,
-    ).update(repaired=True)
+        broken_at__lt=broken_before or moment,
+    ).update(repaired_at=moment)
 
 
 # --- transitions ----------------------------------------------------------------------
@@ -245,7 +248,8 @@ def keep_promise(promise: Promise, *, by: User | None, at: datetime | None = Non
     locked.kept_at = at
     locked.save(update_fields=["status", "kept_at", "updated_at"])
     PromiseEvent.objects.create(promise=locked, kind=PromiseEvent.Kind.KEPT, at=now, by=by)
-    _repair_breaks_before(locked.account_id, at)
+    # A kept promise repairs the breaks that came before it was made.
+    _repair_breaks_before(locked.account_id, at, broken_before=locked.created_at)
     mark_health_stale(locked.account_id)
     return _refresh_from(promise, locked)
 

@@ -5,6 +5,7 @@ no server), so a bare laptop runs ``make run`` with nothing else installed.
 Production sets ``DATABASE_URL`` (PostgreSQL) and ``REDIS_URL``.
 """
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -58,6 +59,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    # The project package itself: the web UI's template tags and static files.
+    "relcrm",
     "accounts",
     "interactions",
     "promises",
@@ -295,6 +298,8 @@ if not DEBUG:
     CSRF_COOKIE_SAMESITE = "Lax"
     X_FRAME_OPTIONS = "DENY"
     SECURE_CONTENT_TYPE_NOSNIFF = True
-# A break followed within this many days by a kept promise or a positive outbound
-# interaction counts as repaired (the trust model weighs it less).
-RELCRM_REPAIR_WINDOW_DAYS = env_int("RELCRM_REPAIR_WINDOW_DAYS", 14)
+# Trust health: overrides of trust.model.Params (half-lives, priors, severities,
+# weights, bands; see trust/MODEL.md for each and its default), as a JSON object.
+RELCRM_TRUST_PARAMS = json.loads(env_str("RELCRM_TRUST_PARAMS") or "{}")
+# Accounts scored per chunk of the bulk recompute: two aggregate queries each.
+RELCRM_TRUST_CHUNK_SIZE = env_int("RELCRM_TRUST_CHUNK_SIZE", 5000)

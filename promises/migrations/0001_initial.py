@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
                 ('broken_disclosed', models.BooleanField(default=False)),
                 ('released_at', models.DateTimeField(blank=True, null=True)),
                 ('renegotiated_count', models.PositiveIntegerField(default=0)),
-                ('repaired', models.BooleanField(default=False)),
+                ('repaired_at', models.DateTimeField(blank=True, null=True)),
                 ('reminded_for_due_at', models.DateTimeField(blank=True, null=True)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
                 ('updated_at', models.DateTimeField(auto_now=True)),

@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 from accounts.api import AccountViewSet, ContactViewSet, TeamViewSet, TokenView, UserViewSet
 from interactions.api import InteractionViewSet
 from promises.api import AlertViewSet, PromiseViewSet
+from trust.api import AccountHealthHistoryView, AccountHealthView
 
 router = DefaultRouter()
 router.register("teams", TeamViewSet, basename="team")
@@ -18,6 +19,12 @@ router.register("promises", PromiseViewSet, basename="promise")
 router.register("alerts", AlertViewSet, basename="alert")
 
 urlpatterns = [
+    path("accounts/<int:pk>/health/", AccountHealthView.as_view(), name="account-health"),
+    path(
+        "accounts/<int:pk>/health/history/",
+        AccountHealthHistoryView.as_view(),
+        name="account-health-history",
+    ),
     path("auth/token/", TokenView.as_view(), name="auth-token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

@@ -1,0 +1,261 @@
+"""Computing trust health from the database: the SQL evidence, snapshots, stale marks, alerts."""
+
+import math
+import random
+from dataclasses import fields
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from accounts.models import Account
+from interactions.models import Interaction
+from interactions.services import refresh_answers
+from promises import services as promise_services
+from promises.models import Alert, Promise
+from tests.factories import AccountFactory, InteractionFactory, PromiseFactory
+from trust import evidence as evidence_sql
+from trust import services, tasks
+from trust.model import Evidence, InteractionRow, PromiseRow, evidence_from_rows, health_of
+from trust.models import TrustSnapshot
+
+
+def random_history(account: Account, rng: random.Random, now) -> None:
+    """Promises in every state and interactions of every kind, at random times."""
+
+    def moment(days_back: float):
+        return now - timedelta(days=days_back)
+
+    for _ in range(rng.randint(0, 25)):
+        created = moment(rng.uniform(1, 700))
+        due = created + timedelta(days=rng.uniform(-2, 30))
+        fate = rng.choice(["open", "kept", "late", "silent", "disclosed", "released", "future"])
+        promise = Promise(
+            account=account,
+            owner=account.owner,
+            description="x",
+            created_at=created,
+            due_at=due,
+            renegotiated_count=rng.choice([0, 0, 0, 1, 2]),
+        )
+        if fate == "future":
+            # Made after as_of (a health "as it was" must not see it).
+            promise.created_at = now + timedelta(days=1)
+        elif fate in ("kept", "late"):
+            delay = rng.uniform(-5, -0.01) if fate == "kept" else rng.uniform(0.01, 20)
+            promise.status, promise.kept_at = "kept", due + timedelta(days=delay)
+            if fate == "late" and rng.random() < 0.5:
+                promise.broken_at = due
+        elif fate in ("silent", "disclosed"):
+            offset = rng.uniform(0, 3) if fate == "silent" else -rng.uniform(0.1, 3)
+            promise.status, promise.broken_at = "broken", due + timedelta(days=offset)
+            if rng.random() < 0.5:
+                promise.repaired_at = promise.broken_at + timedelta(days=rng.uniform(0.1, 30))
+        elif fate == "released":
+            promise.status, promise.released_at = "released", created + timedelta(days=1)
+        promise.save()
+    for _ in range(rng.randint(0, 40)):
+        Interaction.objects.create(
+            account=account,
+            logged_by=account.owner,
+            kind="call",
+            direction=rng.choice(["inbound", "outbound"]),
+            occurred_at=moment(rng.uniform(0.01, 500)),
+            sentiment=rng.choice([None, -2, -1, 0, 1, 2]),
+        )
+    refresh_answers(account.pk)
+
+
+def rows_of(account: Account):
+    promises = [
+        PromiseRow(
+            created_at=p.created_at,
+            due_at=p.due_at,
+            kept_at=p.kept_at,
+            broken_at=p.broken_at,
+            released_at=p.released_at,
+            renegotiated_count=p.renegotiated_count,
+            repaired_at=p.repaired_at,
+        )
+        for p in account.promises.all()
+    ]
+    interactions = [
+        InteractionRow(
+            occurred_at=i.occurred_at,
+            direction=i.direction,
+            sentiment=i.sentiment,
+            answered_within_hours=(
+                (i.answered_at - i.occurred_at).total_seconds() / 3600 if i.answered_at else None
+            ),
+        )
+        for i in account.interactions.all()
+    ]
+    return promises, interactions
+
+
+def assert_same_evidence(sql: Evidence, python: Evidence) -> None:
+    for field in fields(Evidence):
+        a, b = getattr(sql, field.name), getattr(python, field.name)
+        if isinstance(a, float) or isinstance(b, float):
+            assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9), (field.name, a, b)
+        else:
+            assert a == b, (field.name, a, b)
+
+
+@pytest.fixture
+def histories(team_a):
+    rng = random.Random(20261125)
+    now = timezone.now()
+    accounts = [AccountFactory(owner=team_a.rep) for _ in range(12)]
+    for account in accounts:
+        random_history(account, rng, now)
+    return accounts, now
+
+
+def test_the_sql_aggregates_equal_the_models_python_reference(histories):
+    accounts, now = histories
+    params = services.params()
+    bulk = evidence_sql.evidence_for([a.pk for a in accounts], as_of=now, params=params)
+    for account in accounts:
+        promises, interactions = rows_of(account)
+        expected = evidence_from_rows(promises, interactions, as_of=now, params=params)
+        assert_same_evidence(bulk[account.pk], expected)
+
+
+def test_bulk_recompute_gives_what_each_account_computed_alone_gives(histories):
+    accounts, now = histories
+    together = services.health_for([a.pk for a in accounts], as_of=now)
+    for account in accounts:
+        alone = services.health_for([account.pk], as_of=now)[account.pk]
+        assert together[account.pk] == alone
+        assert alone.to_dict() == health_of(*rows_of(account), as_of=now).to_dict()
+
+
+def test_health_as_of_a_past_day_ignores_what_happened_after_it(team_a):
+    account = AccountFactory(owner=team_a.rep)
+    past = timezone.now() - timedelta(days=30)
+    before = services.health_for([account.pk], as_of=past)[account.pk]
+    promise = PromiseFactory(account=account, due_at=timezone.now() - timedelta(days=2))
+    promise_services.break_promise(promise, by=None)
+    assert services.health_for([account.pk], as_of=past)[account.pk] == before
+    assert services.health_for([account.pk], as_of=timezone.now())[account.pk].score < before.score
+
+
+def test_compute_all_writes_a_snapshot_and_the_latest_health_of_every_account(histories):
+    accounts, _ = histories
+    result = services.compute_trust_health(all_accounts=True, chunk_size=5)
+    assert result.accounts == len(accounts) and result.snapshots == len(accounts)
+    for account in Account.objects.filter(pk__in=[a.pk for a in accounts]):
+        snapshot = TrustSnapshot.objects.get(account=account)
+        assert (account.health_score, account.health_band, account.health_confidence) == (
+            snapshot.score,
+            snapshot.band,
+            snapshot.confidence,
+        )
+        assert 0 <= snapshot.score <= 100 and snapshot.explanation is not None
+        assert account.health_stale_at is None
+
+
+def test_an_unchanged_health_stores_no_new_snapshot(team_a):
+    account = AccountFactory(owner=team_a.rep)
+    as_of = timezone.now()
+    services.compute_account_health(account.pk, as_of=as_of)
+    again = services.compute_account_health(account.pk, as_of=as_of)
+    assert (again.snapshots, again.unchanged) == (0, 1)
+    assert TrustSnapshot.objects.filter(account=account).count() == 1
+
+
+def test_a_change_to_a_promise_makes_the_account_stale_and_a_recompute_refreshes_it(team_a):
+    account = AccountFactory(owner=team_a.rep)
+    services.compute_trust_health()
+    assert Account.objects.get(pk=account.pk).health_stale_at is None
+    promise = PromiseFactory(account=account)
+    promise_services.keep_promise(promise, by=team_a.rep)
+    assert Account.objects.get(pk=account.pk).health_stale_at is not None
+    before = Account.objects.get(pk=account.pk).health_score
+    result = services.compute_trust_health()
+    account.refresh_from_db()
+    assert result.accounts == 1 and account.health_stale_at is None
+    assert account.health_score > before
+    assert TrustSnapshot.objects.filter(account=account).count() == 2
+
+
+def test_a_write_during_a_recompute_keeps_the_account_stale(team_a):
+    account = AccountFactory(owner=team_a.rep)
+    # A write stamped after the recompute started: the recompute may not have seen it.
+    later = timezone.now() + timedelta(seconds=30)
+    Account.objects.filter(pk=account.pk).update(health_stale_at=later)
+    services.compute_trust_health()
+    assert Account.objects.get(pk=account.pk).health_stale_at == later
+
+
+def test_the_stale_recompute_leaves_fresh_accounts_alone(team_a):
+    fresh, stale = AccountFactory(owner=team_a.rep), AccountFactory(owner=team_a.rep)
+    services.compute_trust_health()
+    Account.objects.filter(pk=stale.pk).update(health_stale_at=timezone.now())
+    result = services.compute_trust_health()
+    assert result.accounts == 1
+    assert TrustSnapshot.objects.filter(account=fresh).count() == 1
+
+
+def test_archived_accounts_are_not_recomputed(team_a):
+    account = AccountFactory(owner=team_a.rep, archived_at=timezone.now())
+    assert services.compute_trust_health(all_accounts=True).accounts == 0
+    assert not TrustSnapshot.objects.filter(account=account).exists()
+
+
+def break_silently(account: Account, count: int) -> None:
+    for _ in range(count):
+        promise_services.break_promise(
+            PromiseFactory(account=account, due_at=timezone.now() - timedelta(hours=1)), by=None
+        )
+
+
+def test_entering_at_risk_raises_one_health_drop_alert_per_entry(team_a):
+    account = AccountFactory(owner=team_a.rep)
+    services.compute_account_health(account.pk)
+    break_silently(account, 4)
+    first = services.compute_account_health(account.pk)
+    assert Account.objects.get(pk=account.pk).health_band == "at_risk"
+    assert first.alerts == 1
+    assert services.compute_account_health(account.pk).alerts == 0
+    services.compute_trust_health(all_accounts=True)
+    drops = Alert.objects.filter(account=account, kind="health_drop")
+    assert drops.count() == 1
+    assert drops.get().promise is None and "at risk" in drops.get().detail
+
+    # Recovering and falling again is a new entry, and a new alert.
+    for _ in range(25):
+        promise_services.keep_promise(PromiseFactory(account=account), by=team_a.rep)
+    services.compute_account_health(account.pk)
+    assert Account.objects.get(pk=account.pk).health_band != "at_risk"
+    break_silently(account, 30)
+    services.compute_account_health(account.pk)
+    assert drops.count() == 2
+
+
+def test_the_tasks_run_the_same_code(team_a):
+    account = AccountFactory(owner=team_a.rep)
+    InteractionFactory(account=account, sentiment=2)
+    assert "1 new snapshot" in tasks.compute_account_health.apply(args=[account.pk]).get()
+    Account.objects.filter(pk=account.pk).update(health_stale_at=timezone.now())
+    assert "1 account(s)" in tasks.compute_trust_health.apply().get()
+    assert "0 new snapshot" in tasks.compute_trust_health.apply(kwargs={"all_accounts": True}).get()
+
+
+def test_the_command_prints_what_it_did(team_a, capsys):
+    account = AccountFactory(owner=team_a.rep)
+    call_command("compute_trust", "--account", str(account.pk))
+    assert "Computed the trust health of 1 account(s): 1 new snapshot(s)" in capsys.readouterr().out
+    call_command("compute_trust", "--all")
+    assert "0 new snapshot(s), 1 unchanged" in capsys.readouterr().out
+
+
+def test_the_command_refuses_an_unknown_account_and_a_naive_time(db):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="No active account"):
+        call_command("compute_trust", "--account", "999999")
+    with pytest.raises(CommandError, match="offset"):
+        call_command("compute_trust", "--all", "--as-of", "2026-01-01T00:00:00")

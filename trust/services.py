@@ -1,0 +1,241 @@
+"""Computing and storing trust health: snapshots, the account's latest health, alerts.
+
+One code path serves every caller: the one-account recompute after a write, the
+periodic recompute of stale accounts, and ``--all`` (evidence fades with time
+even when nothing happens). Accounts are taken in chunks; each chunk costs two
+aggregate queries, one scoring pass in Python and a set-based write.
+"""
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Account
+from promises.services import raise_health_drop_alert
+from trust import evidence as evidence_sql
+from trust.model import Health, Params, score
+from trust.models import TrustSnapshot
+
+logger = logging.getLogger(__name__)
+
+AT_RISK = TrustSnapshot.Band.AT_RISK
+
+
+def params() -> Params:
+    """The model's parameters: the documented defaults, overridden by settings."""
+    return Params(**getattr(settings, "RELCRM_TRUST_PARAMS", {}))
+
+
+@dataclass
+class ComputeResult:
+    """What a recompute did, for the command's output and the task's log line."""
+
+    accounts: int = 0
+    snapshots: int = 0
+    alerts: int = 0
+    unchanged: int = 0
+    account_ids_alerted: list[int] = field(default_factory=list)
+
+    def add(self, other: "ComputeResult") -> None:
+        self.accounts += other.accounts
+        self.snapshots += other.snapshots
+        self.alerts += other.alerts
+        self.unchanged += other.unchanged
+        self.account_ids_alerted += other.account_ids_alerted
+
+    def __str__(self) -> str:
+        return (
+            f"Computed the trust health of {self.accounts} account(s): "
+            f"{self.snapshots} new snapshot(s), {self.unchanged} unchanged, "
+            f"{self.alerts} health_drop alert(s)."
+        )
+
+
+def digest(health: Health) -> str:
+    """A fingerprint of everything a snapshot shows, to skip storing an unchanged one."""
+    payload = json.dumps(health.to_dict(), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+
+def health_for(account_ids: Sequence[int], *, as_of: datetime) -> dict[int, Health]:
+    """Score the given accounts as of ``as_of`` without writing anything."""
+    model_params = params()
+    evidence = evidence_sql.evidence_for(account_ids, as_of=as_of, params=model_params)
+    return {pk: score(ev, params=model_params) for pk, ev in evidence.items()}
+
+
+def compute_account_health(account_id: int, *, as_of: datetime | None = None) -> ComputeResult:
+    """Recompute one account right after a write to it (the on-commit task)."""
+    return _compute_chunk([account_id], as_of=as_of or timezone.now())
+
+
+def compute_trust_health(
+    *,
+    all_accounts: bool = False,
+    account_ids: Iterable[int] | None = None,
+    as_of: datetime | None = None,
+    chunk_size: int | None = None,
+) -> ComputeResult:
+    """Recompute the accounts whose data changed since their last health (or all of them).
+
+    Safe to run twice or concurrently: each chunk locks its accounts while it
+    writes, a stale mark is cleared only if no write came after this run began,
+    and an account entering ``at_risk`` raises one alert however many runs see it.
+    """
+    as_of = as_of or timezone.now()
+    chunk_size = chunk_size or settings.RELCRM_TRUST_CHUNK_SIZE
+    total = ComputeResult()
+    for chunk in _chunks(_candidates(all_accounts, account_ids), chunk_size):
+        total.add(_compute_chunk(chunk, as_of=as_of))
+    return total
+
+
+def _candidates(all_accounts: bool, account_ids: Iterable[int] | None) -> Iterator[int]:
+    accounts = Account.objects.active().order_by("pk")
+    if account_ids is not None:
+        accounts = accounts.filter(pk__in=list(account_ids))
+    elif not all_accounts:
+        accounts = accounts.filter(
+            Q(health_stale_at__isnull=False) | Q(health_computed_at__isnull=True)
+        )
+    # Ids only, fetched in pages by key: memory stays flat at any table size.
+    last = 0
+    while True:
+        page = list(accounts.filter(pk__gt=last).values_list("pk", flat=True)[:10_000])
+        if not page:
+            return
+        yield from page
+        last = page[-1]
+
+
+def _chunks(ids: Iterator[int], size: int) -> Iterator[list[int]]:
+    chunk: list[int] = []
+    for pk in ids:
+        chunk.append(pk)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+@dataclass
+class _Row:
+    account_id: int
+    health: Health
+    digest: str
+    old_band: str
+
+
+def _compute_chunk(account_ids: list[int], *, as_of: datetime) -> ComputeResult:
+    started = timezone.now()
+    healths = health_for(account_ids, as_of=as_of)
+    result = ComputeResult(accounts=len(healths))
+    with transaction.atomic():
+        # Lock the chunk's accounts (in id order, so concurrent runs cannot
+        # deadlock) and read what they show now: the band we compare against
+        # for the alert and the digest of the latest snapshot.
+        current = {
+            pk: (band, old_digest)
+            for pk, band, old_digest in Account.objects.select_for_update()
+            .filter(pk__in=list(healths))
+            .order_by("pk")
+            .values_list("pk", "health_band", "health_digest")
+        }
+        rows = [
+            _Row(pk, health, digest(health), current[pk][0])
+            for pk, health in healths.items()
+            if pk in current
+        ]
+        changed = [row for row in rows if row.digest != current[row.account_id][1]]
+        result.unchanged = len(rows) - len(changed)
+        computed_at = timezone.now()
+        TrustSnapshot.objects.bulk_create(
+            (
+                TrustSnapshot(
+                    account_id=row.account_id,
+                    computed_at=computed_at,
+                    as_of=as_of,
+                    score=row.health.score,
+                    band=row.health.band,
+                    confidence=row.health.confidence,
+                    components=row.health.to_dict()["components"],
+                    explanation=row.health.to_dict()["explanation"],
+                )
+                for row in changed
+            ),
+            batch_size=1000,
+        )
+        result.snapshots = len(changed)
+        _write_latest(rows, computed_at)
+        Account.objects.filter(pk__in=[row.account_id for row in rows]).filter(
+            health_stale_at__lte=started
+        ).update(health_stale_at=None)
+        for row in rows:
+            if row.health.band == AT_RISK and row.old_band != AT_RISK:
+                raise_health_drop_alert(
+                    Account(pk=row.account_id),
+                    detail=_drop_detail(row.health),
+                    at=computed_at,
+                )
+                result.alerts += 1
+                result.account_ids_alerted.append(row.account_id)
+    return result
+
+
+def _drop_detail(health: Health) -> str:
+    reasons = "; ".join(fact.text for fact in health.explanation[:3])
+    detail = f"Trust health fell to {health.score:.0f} (at risk)."
+    return f"{detail} {reasons}." if reasons else detail
+
+
+def _write_latest(rows: list[_Row], computed_at: datetime) -> None:
+    """Denormalise each account's latest health onto it, set-based."""
+    if not rows:
+        return
+    table = Account._meta.db_table
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                UPDATE {table} AS a
+                SET health_score = v.score, health_band = v.band,
+                    health_confidence = v.confidence, health_digest = v.digest,
+                    health_computed_at = %s
+                FROM unnest(%s::bigint[], %s::float8[], %s::text[], %s::float8[], %s::text[])
+                    AS v(id, score, band, confidence, digest)
+                WHERE a.id = v.id
+                """,
+                [
+                    computed_at,
+                    [row.account_id for row in rows],
+                    [row.health.score for row in rows],
+                    [row.health.band for row in rows],
+                    [row.health.confidence for row in rows],
+                    [row.digest for row in rows],
+                ],
+            )
+        return
+    Account.objects.bulk_update(
+        [
+            Account(
+                pk=row.account_id,
+                health_score=row.health.score,
+                health_band=row.health.band,
+                health_confidence=row.health.confidence,
+                health_digest=row.digest,
+                health_computed_at=computed_at,
+            )
+            for row in rows
+        ],
+        ["health_score", "health_band", "health_confidence", "health_digest", "health_computed_at"],
+        batch_size=500,
+    )
