@@ -2,6 +2,10 @@
 
 from rest_framework import serializers
 
+# Ids are BigAutoFields: a larger number cannot be one, and the database would
+# refuse to compare it (an OverflowError on SQLite, a 500 for the caller).
+MAX_ID = 2**63 - 1
+
 
 class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
     """A foreign key by id, chosen among the rows the caller may see.
@@ -19,3 +23,14 @@ class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self):
         request = self.context.get("request")
         return self.scope(getattr(request, "user", None))
+
+    def to_internal_value(self, data):
+        # An id out of range is one that does not exist, and answers the same.
+        if not isinstance(data, bool):
+            try:
+                number = int(data)
+            except (TypeError, ValueError):
+                number = None
+            if number is not None and not 0 < number <= MAX_ID:
+                self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(data)

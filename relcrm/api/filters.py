@@ -6,6 +6,15 @@ from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from relcrm.api.fields import MAX_ID
+
+
+class IdField(forms.IntegerField):
+    """An integer in the range of ids: the database is never asked a number it cannot hold."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=kwargs.pop("min_value", 1), max_value=MAX_ID, **kwargs)
+
 
 @extend_schema_field(OpenApiTypes.INT)
 class IdFilter(filters.NumberFilter):
@@ -18,7 +27,7 @@ class IdFilter(filters.NumberFilter):
     scoped to the caller), and costs no query.
     """
 
-    field_class = forms.IntegerField
+    field_class = IdField
 
 
 class FilterSet(filters.FilterSet):

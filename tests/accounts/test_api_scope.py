@@ -288,3 +288,18 @@ def test_filtering_by_another_teams_row_answers_like_filtering_by_a_missing_one(
 
     assert on_foreign.status_code == on_missing.status_code == 200
     assert on_foreign.json() == on_missing.json() == {"next": None, "previous": None, "results": []}
+
+
+@pytest.mark.parametrize("ref", [2**63, 10**30, "99999999999999999999", 0, -5])
+def test_an_id_no_row_can_have_is_worded_like_a_missing_one(world_a, as_user, ref):
+    client = as_user(world_a.account.owner)
+    answer = client.post("/api/v1/contacts/", {"account": ref, "first_name": "X"}, format="json")
+    assert answer.status_code == 400
+    assert answer.json() == {"account": [f'Invalid pk "{ref}" - object does not exist.']}
+
+
+@pytest.mark.parametrize("ref", [2**63, "-1", "1.5"])
+def test_a_filter_by_an_id_no_row_can_have_is_a_400(world_a, as_user, ref):
+    answer = as_user(world_a.account.owner).get("/api/v1/promises/", {"account": ref})
+    assert answer.status_code == 400
+    assert list(answer.json()) == ["account"]
