@@ -233,7 +233,7 @@ WITH account AS (
     INSERT INTO promises_promise (description, due_at, status, broken_disclosed,
         renegotiated_count, repaired_at, created_at, updated_at, account_id, interaction_id,
         owner_id)
-    SELECT p.description, p.due_at, 'open', false, 0, false, %(now)s, %(now)s, i.account_id,
+    SELECT p.description, p.due_at, 'open', false, 0, NULL, %(now)s, %(now)s, i.account_id,
         i.id, %(user)s
     FROM interaction i, unnest(%(descriptions)s::text[], %(due_ats)s::timestamptz[])
         AS p(description, due_at)

@@ -85,7 +85,7 @@ class OverduePromises:
                     INSERT INTO promises_promise (description, due_at, status, broken_disclosed,
                         renegotiated_count, repaired_at, created_at, updated_at, account_id,
                         owner_id)
-                    SELECT 'Send the revised quote', due, 'open', false, 0, false,
+                    SELECT 'Send the revised quote', due, 'open', false, 0, NULL,
                         due - interval '7 days', due - interval '7 days', a.id, a.owner_id
                     FROM (
                         SELECT a.id, a.owner_id,
