@@ -17,6 +17,7 @@ from tests.factories import (
     ContactFactory,
     InteractionFactory,
     PromiseFactory,
+    UserFactory,
 )
 
 MISSING_ID = 987654321
@@ -52,10 +53,16 @@ def world_a(team_a):
 
 def snapshot() -> dict:
     """Every row the API can write, so a test can prove that nothing changed."""
-    models = [Account, Contact, Interaction, Interaction.contacts.through, Promise, PromiseEvent]
-    return {
-        model.__name__: list(model.objects.order_by("pk").values()) for model in [*models, Alert]
-    }
+    models = [
+        Account,
+        Contact,
+        Interaction,
+        Interaction.contacts.through,
+        Promise,
+        PromiseEvent,
+        Alert,
+    ]
+    return {model.__name__: list(model.objects.order_by("pk").values()) for model in models}
 
 
 def in_future(days=1):
@@ -138,8 +145,6 @@ def test_an_admin_sees_every_team(world_a, team_b, admin_client_api, endpoint):
 
 
 def test_a_user_in_no_team_who_is_not_an_admin_sees_nothing(world_a, as_user):
-    from tests.factories import UserFactory
-
     loner = UserFactory(team=None)
     assert as_user(loner).get("/api/v1/accounts/").json()["results"] == []
 
