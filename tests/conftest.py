@@ -12,6 +12,7 @@ from accounts.models import ApiToken
 from tests.factories import AdminFactory, LeadFactory, TeamFactory, UserFactory
 
 REQUIRE_SERVICES = os.environ.get("RELCRM_REQUIRE_SERVICES") == "1"
+CHROMIUM = "/usr/bin/chromium"
 
 
 def _on_postgres() -> bool:
@@ -29,6 +30,8 @@ def pytest_runtest_setup(item):
         missing.append("PostgreSQL (set DATABASE_URL=postgres://...)")
     if item.get_closest_marker("redis") and not _redis_url():
         missing.append("Redis (set REDIS_URL=redis://...)")
+    if item.get_closest_marker("browser") and not os.path.exists(CHROMIUM):
+        missing.append(f"Chromium at {CHROMIUM} (apt-get install chromium)")
     if missing:
         message = "needs " + " and ".join(missing)
         if REQUIRE_SERVICES:

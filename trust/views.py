@@ -5,6 +5,7 @@ from django.shortcuts import render
 
 from accounts.views import visible_account
 from trust.models import TrustSnapshot
+from trust.selectors import snapshot_history
 
 HISTORY_SIZE = 200
 
@@ -40,8 +41,7 @@ def component_rows(snapshot: TrustSnapshot | None) -> list[dict]:
 @login_required
 def account_health(request, pk: int):
     account = visible_account(request.user, pk)
-    newest_first = TrustSnapshot.objects.filter(account=account).order_by("-computed_at", "-id")
-    history = list(newest_first[:HISTORY_SIZE])[::-1]
+    history = list(snapshot_history(account.pk)[:HISTORY_SIZE])[::-1]
     snapshot = history[-1] if history else None
     return render(
         request,

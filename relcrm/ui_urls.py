@@ -1,0 +1,35 @@
+"""Every route of the web UI (the API lives under /api/v1/)."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from accounts import views as accounts
+from interactions import views as interactions
+from promises import views as promises
+from relcrm import views as home
+from trust import views as trust
+
+
+def action_routes(noun: str, view, actions):
+    """``<noun>s/<pk>/<action>/`` for each action, named ``<noun>-<action>``."""
+    return [
+        path(f"{noun}s/<int:pk>/{action}/", view, {"action": action}, name=f"{noun}-{action}")
+        for action in actions
+    ]
+
+
+urlpatterns = [
+    path("", home.home, name="home"),
+    path("login/", accounts.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("search/", accounts.search, name="search"),
+    path("accounts/", accounts.account_list, name="account-list"),
+    path("accounts/<int:pk>/", accounts.account_detail, name="account-detail"),
+    path("accounts/<int:pk>/health/", trust.account_health, name="account-health"),
+    path("accounts/<int:pk>/log/", interactions.log_interaction, name="log-interaction"),
+    *action_routes("promise", promises.promise_action, promises.PROMISE_ACTIONS),
+    path("alerts/", promises.alert_inbox, name="alert-inbox"),
+    path("alerts/acknowledge/", promises.alert_bulk_acknowledge, name="alert-bulk-acknowledge"),
+    *action_routes("alert", promises.alert_action, ("acknowledge", "resolve")),
+    path("team/", promises.team_view, name="team"),
+]
