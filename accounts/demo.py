@@ -1,9 +1,11 @@
 """The demo data behind ``manage.py seed_demo``: two teams and four months of history.
 
 Like ``api.py`` and ``views.py`` this is the outer layer: it writes only through
-the services of every app (``accounts.services``, ``promises.services``), so
-every row is one the product itself would have written, with its events, its
-alerts, the answer times of inbound touches and the repairs of broken promises.
+the services of every app (``accounts.services``, ``promises.services``,
+``trust.services``), so every row is one the product itself would have written,
+with its events, its alerts, the answer times of inbound touches, the repairs of
+broken promises, and a trust health recomputed every week of the story (so each
+account has a history) and once more at the end.
 
 The story is planned first as plain data (``plan_story``: seeded random numbers,
 no database, the same plan for the same seed and time), then played in time
@@ -22,7 +24,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
-from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import transaction
 from django.test import override_settings
@@ -33,7 +34,7 @@ from accounts.models import Account, Contact, Team, User
 from interactions.models import Interaction
 from promises import services as promise_services
 from promises.models import Alert, Promise
-from relcrm import queue
+from trust import services as trust_services
 
 DEFAULT_SEED = 2024
 PASSWORD = "promise-kept"
@@ -109,8 +110,8 @@ PROFILES = {
     ),
     "strained": Profile(
         9,
-        (4, 7, 5, 3, 1),
-        {"on_time": 35, "late": 20, "disclosed": 15, "silent": 25, "released": 5},
+        (5, 7, 4, 2, 1),
+        {"on_time": 25, "late": 15, "disclosed": 12, "silent": 43, "released": 5},
         0.1,
     ),
     "cooling": Profile(
@@ -353,7 +354,14 @@ class Transition(Step):
 
 @dataclass(frozen=True)
 class Sweep(Step):
-    pass
+    """The overdue sweep runs (beat runs it every minute)."""
+
+
+@dataclass(frozen=True)
+class Recompute(Step):
+    """The trust jobs compute the health, as of this moment, of the accounts that exist."""
+
+    accounts: tuple[str, ...]
 
 
 @dataclass
@@ -368,6 +376,7 @@ def plan_story(*, seed: int = DEFAULT_SEED, now: datetime) -> Story:
     planner = _Planner(random.Random(seed), now)
     for team in TEAMS:
         planner.plan_team(team)
+    planner.plan_health_checks()
     # Sorted by time; sorting is stable, so steps at the same time keep their order.
     planner.story.steps.sort(key=lambda step: step.at)
     return planner.story
@@ -618,6 +627,20 @@ class _Planner:
         )
         return promise
 
+    # -- health --------------------------------------------------------------------------
+
+    def plan_health_checks(self) -> None:
+        """A weekly recompute gives every account a health history; the last one is now."""
+        accounts = self.story.accounts
+        first = min(account.since for account in accounts) + timedelta(days=1)
+        moment = datetime.combine(first.date(), time(2, 30), tzinfo=first.tzinfo)
+        while moment <= self.horizon:
+            existing = tuple(account.key for account in accounts if account.since <= moment)
+            self.add(Recompute(moment, existing))
+            moment += timedelta(days=7)
+        # After everything else planned for now, so that it sees all of it.
+        self.story.steps.append(Recompute(self.now, tuple(account.key for account in accounts)))
+
     # -- helpers -----------------------------------------------------------------------
 
     def add(self, step: Step) -> bool:
@@ -660,7 +683,7 @@ def _story_time(start: datetime) -> Iterator[_Clock]:
 def seed(*, seed: int = DEFAULT_SEED, now: datetime | None = None) -> Story:
     """Plan the story and write it, all or nothing; returns the story played."""
     story = plan_story(seed=seed, now=now or timezone.now())
-    # One recompute of every account at the end, rather than one per write.
+    # The story's own recomputes stand for the jobs: no recompute task per write.
     with (
         override_settings(
             PASSWORD_HASHERS=["accounts.demo.DemoPasswordHasher"], RELCRM_RECOMPUTE_ON_WRITE=False
@@ -668,9 +691,6 @@ def seed(*, seed: int = DEFAULT_SEED, now: datetime | None = None) -> Story:
         transaction.atomic(),
     ):
         _Player(story).play()
-    if settings.RELCRM_RECOMPUTE_ON_WRITE:
-        # Every account is marked stale: the periodic job's task computes them all.
-        queue.send_on_commit(promise_services.RECOMPUTE_STALE_TASK)
     return story
 
 
@@ -693,6 +713,7 @@ class _Player:
             for step in story.steps:
                 clock.moment = step.at
                 self.play_step(step)
+            self.review_health_alerts(clock)
 
     def create_people(self, start: datetime) -> None:
         teams = {name: account_services.create_team(name=name) for name in TEAMS}
@@ -734,6 +755,10 @@ class _Player:
         match step:
             case Sweep():
                 promise_services.flag_overdue_promises(now=step.at)
+            case Recompute():
+                trust_services.compute_trust_health(
+                    account_ids=[self.accounts[key].pk for key in step.accounts], as_of=step.at
+                )
             case Log():
                 self.log(step)
             case Transition(action="keep"):
@@ -789,6 +814,36 @@ class _Player:
         made = interaction.promises.order_by("id")
         for plan, promise in zip(step.promises, made, strict=True):
             self.promises[plan.key] = promise
+
+    def review_health_alerts(self, clock: _Clock) -> None:
+        """Leads look at the accounts that fell to at risk: the older drops are dealt with.
+
+        Health alerts come from the recomputes, so they are not in the plan; each
+        is reviewed at its own time (reviews change nothing the story reads later).
+        """
+        now = self.story.now
+        leads = {
+            person.team: self.users[person.username] for person in PEOPLE if person.role == "lead"
+        }
+        drops = Alert.objects.filter(kind=Alert.Kind.HEALTH_DROP).select_related(
+            "account__team", "account__owner"
+        )
+        for alert in drops.order_by("created_at", "id"):
+            lead = leads[alert.account.team.name]
+            acknowledged_at = alert.created_at + timedelta(hours=5)
+            resolved_at = alert.created_at + timedelta(days=3)
+            # Older drops are resolved, last week's acknowledged, this week's still open.
+            if resolved_at <= now - timedelta(days=7):
+                clock.moment = resolved_at
+                promise_services.resolve_alert(
+                    alert,
+                    by=lead,
+                    note=f"Went through {alert.account} with {alert.account.owner}; "
+                    "a recovery plan is agreed with the customer.",
+                )
+            elif alert.created_at <= now - timedelta(days=3):
+                clock.moment = acknowledged_at
+                promise_services.acknowledge_alert(alert, by=lead)
 
     def alert(self, promise_key: int) -> Alert:
         return Alert.objects.get(kind=Alert.Kind.PROMISE_BROKEN, promise=self.promises[promise_key])

@@ -8,13 +8,13 @@ from django.contrib.auth.hashers import check_password
 from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.db.models import F
-from django.test import override_settings
 from django.utils import timezone
 
 from accounts import demo
 from accounts.models import Account, Team, User
 from interactions.models import Interaction
 from promises.models import Alert, Promise, PromiseEvent
+from trust.models import TrustSnapshot
 
 NOW = timezone.now()
 
@@ -24,8 +24,7 @@ def seeded(django_db_setup, django_db_blocker):
     """Seed once for the whole module, in a transaction rolled back at its end."""
     with django_db_blocker.unblock(), transaction.atomic():
         out = StringIO()
-        with override_settings(RELCRM_RECOMPUTE_ON_WRITE=False):
-            call_command("seed_demo", stdout=out)
+        call_command("seed_demo", stdout=out)
         yield out.getvalue()
         transaction.set_rollback(True)
 
@@ -132,6 +131,17 @@ def test_each_broken_promise_has_one_alert_and_leads_reviewed_some(output):
         assert alert.acknowledged_by.is_lead
         assert alert.acknowledged_by.team_id == alert.account.team_id
     assert not Alert.objects.filter(status="resolved", note="").exists()
+
+
+def test_every_account_has_a_current_health_and_a_history(output):
+    for account in Account.objects.all():
+        snapshots = TrustSnapshot.objects.filter(account=account)
+        assert account.health_computed_at is not None, account.name
+        assert account.health_stale_at is None, account.name
+        assert snapshots.count() >= 2, account.name
+        assert snapshots.latest().score == account.health_score
+        assert snapshots.filter(account__created_at__gt=F("as_of")).count() == 0
+    assert Account.objects.values("health_band").distinct().count() >= 2
 
 
 def test_if_empty_does_nothing_once_an_account_exists(output):

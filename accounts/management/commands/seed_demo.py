@@ -58,6 +58,7 @@ class Command(BaseCommand):
             Promise.objects.values_list("status").annotate(n=Count("id")).order_by("status")
         )
         alerts = dict(Alert.objects.values_list("status").annotate(n=Count("id")).order_by())
+        bands = dict(Account.objects.values_list("health_band").annotate(n=Count("id")).order_by())
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data: {len(demo.TEAMS)} teams, {Account.objects.count()} accounts, "
@@ -66,7 +67,8 @@ class Command(BaseCommand):
                 f"{sum(statuses.values())} promises "
                 f"({', '.join(f'{n} {status}' for status, n in statuses.items())}), "
                 f"{sum(alerts.values())} alerts "
-                f"({', '.join(f'{n} {status}' for status, n in sorted(alerts.items()))})."
+                f"({', '.join(f'{n} {status}' for status, n in sorted(alerts.items()))}); "
+                f"trust health: {', '.join(f'{n} {band}' for band, n in sorted(bands.items()))}."
             )
         )
 
