@@ -423,14 +423,14 @@ def claim_promises(
     (``connection.ops.adapt_datetimefield_value``).
     """
     table = connection.ops.quote_name(Promise._meta.db_table)
-    lock = (
-        " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
-    )
-    sql = (
-        f"UPDATE {table} SET {assign} WHERE id IN ("
-        f"SELECT id FROM {table} WHERE {where} ORDER BY due_at LIMIT %s{lock}"
-        f") AND {where} RETURNING {returning}"
-    )
+    pick = f"SELECT id FROM {table} WHERE {where} ORDER BY due_at LIMIT %s"
+    if connection.vendor == "postgresql":
+        # ARRAY() runs the pick once and the UPDATE then reaches its rows by primary
+        # key; with IN (...) the planner rescans every matching row for each batch.
+        ids = f"= ANY(ARRAY({pick} FOR UPDATE SKIP LOCKED))"
+    else:
+        ids = f"IN ({pick})"
+    sql = f"UPDATE {table} SET {assign} WHERE id {ids} AND {where} RETURNING {returning}"
     with connection.cursor() as cursor:
         cursor.execute(sql, [*assign_params, *params, limit, *params])
         return cursor.fetchall()
