@@ -90,6 +90,8 @@ class Profile:
     # Weights of what becomes of a promise.
     outcomes: dict[str, float]
     renegotiate: float
+    # Share of the customer's calls and e-mails we answer within a day or so.
+    answers: float
     starts_days_ago: int = HISTORY_DAYS
     # No touch in the last this many days: a relationship going cold.
     quiet_days: int = 0
@@ -97,35 +99,40 @@ class Profile:
 
 PROFILES = {
     "steady": Profile(
-        7,
-        (0, 1, 4, 8, 4),
-        {"on_time": 82, "late": 8, "disclosed": 3, "silent": 2, "released": 5},
-        0.15,
+        rhythm_days=7,
+        mood=(0, 1, 4, 8, 4),
+        outcomes={"on_time": 82, "late": 8, "disclosed": 3, "silent": 2, "released": 5},
+        renegotiate=0.15,
+        answers=0.9,
     ),
     "mixed": Profile(
-        10,
-        (1, 3, 6, 5, 2),
-        {"on_time": 60, "late": 14, "disclosed": 8, "silent": 10, "released": 8},
-        0.2,
+        rhythm_days=10,
+        mood=(1, 3, 6, 5, 2),
+        outcomes={"on_time": 60, "late": 14, "disclosed": 8, "silent": 10, "released": 8},
+        renegotiate=0.2,
+        answers=0.65,
     ),
     "strained": Profile(
-        9,
-        (5, 7, 4, 2, 1),
-        {"on_time": 25, "late": 15, "disclosed": 12, "silent": 43, "released": 5},
-        0.1,
+        rhythm_days=9,
+        mood=(5, 7, 4, 2, 1),
+        outcomes={"on_time": 25, "late": 15, "disclosed": 12, "silent": 43, "released": 5},
+        renegotiate=0.1,
+        answers=0.3,
     ),
     "cooling": Profile(
-        8,
-        (0, 2, 6, 5, 2),
-        {"on_time": 70, "late": 10, "disclosed": 5, "silent": 10, "released": 5},
-        0.1,
+        rhythm_days=8,
+        mood=(0, 2, 6, 5, 2),
+        outcomes={"on_time": 70, "late": 10, "disclosed": 5, "silent": 10, "released": 5},
+        renegotiate=0.1,
+        answers=0.75,
         quiet_days=50,
     ),
     "new": Profile(
-        6,
-        (0, 1, 4, 6, 3),
-        {"on_time": 80, "late": 8, "disclosed": 4, "silent": 3, "released": 5},
-        0.1,
+        rhythm_days=6,
+        mood=(0, 1, 4, 6, 3),
+        outcomes={"on_time": 80, "late": 8, "disclosed": 4, "silent": 3, "released": 5},
+        renegotiate=0.1,
+        answers=0.9,
         starts_days_ago=28,
     ),
 }
@@ -232,6 +239,11 @@ SUMMARIES = {
     ("meeting", "inbound"): ("{contact} asked for a meeting on {topic}.",),
     ("message", "outbound"): ("Messaged {contact} about {topic}.",),
     ("message", "inbound"): ("{contact} messaged about {topic}.",),
+    ("reply", "email"): (
+        "Replied to {contact} on {topic}.",
+        "Answered {contact}'s questions on {topic} by e-mail.",
+    ),
+    ("reply", "call"): ("Called {contact} back about {topic}.",),
     ("note", "outbound"): (
         "Note: {topic} is their priority this quarter.",
         "Note: budget for {topic} approved on their side.",
@@ -477,7 +489,7 @@ class _Planner:
         topic = rng.choice(account.topics)
         summary = rng.choice(SUMMARIES[(kind, direction)]).format(
             contact=account.contacts[contact].first_name, topic=topic
-        ) + MOOD.get(sentiment, "")
+        )
         promises = ()
         if kind in ("call", "email", "meeting") and rng.random() < (
             0.5 if kind == "meeting" else 0.4
@@ -486,23 +498,62 @@ class _Planner:
             promises = tuple(
                 self.plan_promise(topic, contact, self.due_after(occurred_at)) for _ in range(count)
             )
+        self.add_log(
+            account, by, kind, direction, occurred_at, summary, sentiment, contacts, promises
+        )
+        if direction == "inbound" and rng.random() < profile.answers:
+            self.plan_reply(account, occurred_at, contact, topic)
+        for promise in promises:
+            self.plan_outcome(account, promise, by, lead, made_at=occurred_at)
+
+    def plan_reply(self, account: AccountPlan, asked_at: datetime, contact: int, topic: str):
+        """We get back to a customer who reached out, within a day or so."""
+        rng, profile = self.rng, PROFILES[account.profile]
+        occurred_at = asked_at + timedelta(hours=rng.uniform(1, 30))
+        if occurred_at >= self.horizon:
+            return
+        kind = rng.choice(("email", "call"))
+        summary = rng.choice(SUMMARIES[("reply", kind)]).format(
+            contact=account.contacts[contact].first_name, topic=topic
+        )
+        sentiment = rng.choices((-2, -1, 0, 1, 2), profile.mood)[0]
+        self.add_log(
+            account, account.owner, kind, "outbound", occurred_at, summary, sentiment, (contact,)
+        )
+
+    def add_log(
+        self,
+        account: AccountPlan,
+        by: str,
+        kind: str,
+        direction: str,
+        occurred_at: datetime,
+        summary: str,
+        sentiment: int | None,
+        contacts: tuple[int, ...],
+        promises: tuple[PromisePlan, ...] = (),
+        *,
+        logged_at: datetime | None = None,
+    ) -> None:
+        """Log a touch, by default a little after it happened; e-mails come with their id."""
+        rng = self.rng
+        if logged_at is None:
+            logged_at = min(occurred_at + timedelta(minutes=rng.randint(5, 90)), self.horizon)
         self.story.steps.append(
             Log(
-                at=min(occurred_at + timedelta(minutes=rng.randint(5, 90)), self.horizon),
+                at=logged_at,
                 account=account.key,
                 by=by,
                 kind=kind,
                 direction=direction,
                 occurred_at=occurred_at,
-                summary=summary,
+                summary=summary + MOOD.get(sentiment, ""),
                 sentiment=sentiment,
                 contacts=contacts,
                 external_id=f"mail-{rng.getrandbits(48):012x}" if kind == "email" else None,
                 promises=promises,
             )
         )
-        for promise in promises:
-            self.plan_outcome(account, promise, by, lead, made_at=occurred_at)
 
     def plan_promise(self, topic: str, contact: int, due_at: datetime) -> PromisePlan:
         self.next_promise += 1
@@ -610,20 +661,18 @@ class _Planner:
         contact = rng.randrange(len(account.contacts))
         promise = self.plan_promise(topic, contact, due_at)
         name = account.contacts[contact].first_name
-        self.story.steps.append(
-            Log(
-                at=logged_at,
-                account=account.key,
-                by=account.owner,
-                kind="call",
-                direction="outbound",
-                occurred_at=occurred_at,
-                summary=f"Called {name} about {topic}.{MOOD[1]}",
-                sentiment=1,
-                contacts=(contact,),
-                external_id=None,
-                promises=(promise,),
-            )
+        summary = f"Called {name} about {topic}."
+        self.add_log(
+            account,
+            account.owner,
+            "call",
+            "outbound",
+            occurred_at,
+            summary,
+            1,
+            (contact,),
+            (promise,),
+            logged_at=logged_at,
         )
         return promise
 
