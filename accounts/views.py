@@ -281,6 +281,7 @@ def account_detail(request, pk: int):
     }
     if request.htmx and before is not None:
         return render(request, "accounts/_timeline_entries.html", context)
+    attach_trends(request.user, [account])
     context.update(
         snapshot=latest_snapshot(account.pk),
         contacts=list(contacts_visible_to(request.user).filter(account=account)),

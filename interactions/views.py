@@ -5,9 +5,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.selectors import contacts_visible_to
-from accounts.views import visible_account
+from accounts.views import open_promises_of, visible_account
 from interactions.forms import InteractionForm
 from promises import services
 from promises.forms import CommitmentFormSet
@@ -64,6 +65,12 @@ def log_interaction(request, pk: int):
     return render(
         request,
         "interactions/log_form.html",
-        {"account": account, "form": form, "commitments": commitments},
+        {
+            "account": account,
+            "form": form,
+            "commitments": commitments,
+            "open_promises": open_promises_of(request.user, account),
+            "now": timezone.now(),
+        },
         status=status,
     )

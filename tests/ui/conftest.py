@@ -109,8 +109,22 @@ class Story:
 def story(team_a, team_b):
     """Alice's account Acme with two contacts, a call with two promises and a health history."""
     account = AccountFactory(name="Acme Corp", domain="acme.test", owner=team_a.rep)
-    ada = ContactFactory(account=account, first_name="Ada", last_name="Lovelace", title="CTO")
-    grace = ContactFactory(account=account, first_name="Grace", last_name="Hopper", title="COO")
+    ada = ContactFactory(
+        account=account,
+        first_name="Ada",
+        last_name="Lovelace",
+        title="CTO",
+        email="ada@acme.test",
+        phone="+1 415 555 0132",
+    )
+    grace = ContactFactory(
+        account=account,
+        first_name="Grace",
+        last_name="Hopper",
+        title="COO",
+        email="grace@acme.test",
+        phone="+1 415 555 0177",
+    )
     now = timezone.now()
     call, _ = services.log_interaction(
         account=account,

@@ -110,7 +110,7 @@ def test_the_account_page_costs_the_same_queries_whatever_its_history(story, tea
         )
     many = queries_to_get(client, url)
     assert many == few
-    assert few <= 12
+    assert few <= 13
 
 
 def test_the_account_list_filters_by_band_and_name_within_the_team(story, team_a, signed_in):

@@ -12,6 +12,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect, sync_playwright
 
+from interactions.models import Interaction
 from promises import services
 from promises.models import Alert, Promise
 from tests.conftest import CHROMIUM
@@ -115,6 +116,8 @@ def test_a_rep_logs_a_call_with_two_commitments_and_keeps_one(page, story, team_
         due_at=story.demo.due_at + timedelta(days=3),
         note="Grace is away until Thursday",
     )
+    page.goto("/login/")
+    shoot(page, "login", full_page=False)
     sign_in(page, "alice")
     expect(page.get_by_role("link", name="Acme Corp", exact=True)).to_be_visible()
     expect(page.locator(".rel-table svg.spark").first).to_be_visible()
@@ -126,9 +129,14 @@ def test_a_rep_logs_a_call_with_two_commitments_and_keeps_one(page, story, team_
     page.get_by_label("Summary").fill("Follow-up call: pricing agreed, they need the contract.")
     page.get_by_role("radio", name="Very positive").check()
     page.get_by_label("We promised").fill("Send the contract for signature")
-    page.locator("#commitment-rows .commitment").nth(0).get_by_role(
-        "button", name="Tomorrow"
-    ).click()
+    logged = Interaction.objects.count()
+    page.get_by_label("We promised").press("Control+Enter")
+    expect(page.locator("#id_commitments-0-due_date_error")).to_have_text("This field is required.")
+    expect(page.get_by_label("Due by")).to_be_focused()
+    assert Interaction.objects.count() == logged
+    shoot(page, "log-form-error")
+    first = page.locator("#commitment-rows .commitment").nth(0)
+    first.get_by_role("button", name="Tomorrow").click()
     page.get_by_role("button", name="+ Add a commitment").click()
     second = page.locator("#commitment-rows .commitment").nth(1)
     expect(second.get_by_label("We promised")).to_be_focused()
@@ -152,9 +160,11 @@ def test_a_rep_logs_a_call_with_two_commitments_and_keeps_one(page, story, team_
     expect(page.locator("#open-promises")).not_to_contain_text("Send the contract")
     contract.refresh_from_db()
     assert contract.status == Promise.Status.KEPT
+    shoot_both(page, "account")
+    page.reload()  # the page as the rep finds it next time, without the "logged" message
+    expect(page.locator(f"#promise-{contract.pk}")).to_contain_text("Kept on time")
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(ROOT / "docs" / "account-page.png"), full_page=False)
-    shoot_both(page, "account")
 
     page.get_by_role("link", name="How the score is made, and its history →").click()
     expect(page.get_by_role("heading", name="Trust health")).to_be_visible()
@@ -173,6 +183,15 @@ def test_a_lead_acknowledges_and_resolves_alerts(page, story, team_a):
     other = AccountFactory(name="Globex", owner=team_a.other_rep)
     ContactFactory(account=other)
     health_history(other, [45, 41, 36, 33])
+    andys = AccountFactory(name="Initech", owner=team_a.other_rep)
+    for days in (1, 2, 3, -1):
+        kept = services.create_promise(
+            account=andys,
+            description="Weekly report",
+            due_at=timezone.now() + timedelta(days=days),
+            by=team_a.other_rep,
+        )
+        services.keep_promise(kept, by=team_a.other_rep)
     promise_alert = Alert.objects.get(promise=broken)
     drop_alert = Alert.objects.get(kind=Alert.Kind.HEALTH_DROP)
 

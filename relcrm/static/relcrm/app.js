@@ -35,6 +35,11 @@ document.addEventListener("click", (event) => {
 });
 
 document.addEventListener("change", (event) => {
+  // A corrected field drops its error.
+  if (event.target.getAttribute("aria-invalid") === "true") {
+    event.target.removeAttribute("aria-invalid");
+    document.getElementById(event.target.getAttribute("aria-describedby"))?.remove();
+  }
   const all = event.target.closest("[data-select-all]");
   if (all) {
     document.querySelectorAll(`input[type=checkbox][name="${all.dataset.selectAll}"]`).forEach((box) => {
@@ -83,3 +88,20 @@ document.addEventListener("htmx:responseError", (event) => {
   showToast(reason || `Something went wrong (${status}). Please reload the page.`);
 });
 document.addEventListener("htmx:sendError", () => showToast("The server could not be reached. Check your connection."));
+
+// After a card or a row is swapped, keep the keyboard where it was: on the first field
+// to correct, else on the updated element itself (the button that was pressed is gone).
+document.addEventListener("htmx:afterSettle", (event) => {
+  const id = event.detail.target && event.detail.target.id;
+  const swapped = id && document.getElementById(id);
+  if (!swapped || !swapped.matches("[tabindex='-1']")) return;
+  const invalid = swapped.querySelector("[aria-invalid='true']");
+  (invalid || swapped).focus({ preventScroll: true });
+});
+
+// A form sent back with errors puts the cursor on the first field to correct.
+document.addEventListener("DOMContentLoaded", () => {
+  if (document.querySelector(".form-error")) {
+    document.querySelector("main [aria-invalid='true']")?.focus();
+  }
+});
