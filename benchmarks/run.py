@@ -104,6 +104,10 @@ def main() -> None:
     machine_after = harness.machine()
     print()
     print(harness.table(figures))
+    print(
+        f"\nload average before {machine['load_average'][0]:.2f}, "
+        f"after {machine_after['load_average'][0]:.2f} on {machine['nproc']} cores"
+    )
     path = harness.write_results(
         figures,
         {
