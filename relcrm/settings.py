@@ -154,6 +154,9 @@ STORAGES = {
 }
 # Serve straight from the apps' static folders when nothing was collected (a laptop).
 WHITENOISE_USE_FINDERS = DEBUG or not (STATIC_ROOT / "staticfiles.json").exists()
+# Without collected files, look each one up when asked instead of indexing every
+# app's static folder (thousands of API-docs assets) whenever a handler starts.
+WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS
 if WHITENOISE_USE_FINDERS:
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 

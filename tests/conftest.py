@@ -53,6 +53,11 @@ def pytest_runtest_makereport(item, call):
 def _isolated(settings):
     """Each test starts with empty throttle counters and no recompute messages sent."""
     settings.RELCRM_RECOMPUTE_ON_WRITE = False
+    # Hashing strength is not under test here; a fast hasher keeps sign-ins cheap.
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]
     cache.clear()
     yield
     cache.clear()

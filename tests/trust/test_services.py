@@ -259,3 +259,79 @@ def test_the_command_refuses_an_unknown_account_and_a_naive_time(db):
         call_command("compute_trust", "--account", "999999")
     with pytest.raises(CommandError, match="offset"):
         call_command("compute_trust", "--all", "--as-of", "2026-01-01T00:00:00")
+
+
+# --- repairs, recorded by the write path for the model's recovery component -------------
+
+
+def test_keeping_a_promise_made_after_a_break_records_the_repair(team_a):
+    account = AccountFactory(owner=team_a.rep)
+    broken = promise_services.break_promise(PromiseFactory(account=account), by=None)
+    follow_up = PromiseFactory(account=account)
+    kept = promise_services.keep_promise(follow_up, by=team_a.rep)
+    broken.refresh_from_db()
+    assert broken.repaired_at == kept.kept_at
+
+
+def test_keeping_a_promise_made_before_the_break_is_no_repair(team_a):
+    account = AccountFactory(owner=team_a.rep)
+    earlier = PromiseFactory(account=account)
+    Promise.objects.filter(pk=earlier.pk).update(created_at=timezone.now() - timedelta(days=1))
+    broken = promise_services.break_promise(PromiseFactory(account=account), by=None)
+    promise_services.keep_promise(Promise.objects.get(pk=earlier.pk), by=team_a.rep)
+    broken.refresh_from_db()
+    assert broken.repaired_at is None
+
+
+def test_a_positive_outbound_touch_records_the_earliest_repair(team_a):
+    account = AccountFactory(owner=team_a.rep)
+    broken = promise_services.break_promise(PromiseFactory(account=account), by=None)
+
+    def touch(minutes_from_now, sentiment, direction="outbound"):
+        promise_services.log_interaction(
+            account=account,
+            logged_by=team_a.rep,
+            kind="call",
+            direction=direction,
+            occurred_at=timezone.now() + timedelta(minutes=minutes_from_now),
+            sentiment=sentiment,
+        )
+
+    touch(0, -1)
+    touch(0, 2, direction="inbound")
+    broken.refresh_from_db()
+    assert broken.repaired_at is None
+    touch(0, 1)
+    broken.refresh_from_db()
+    first = broken.repaired_at
+    assert first is not None
+    touch(0, 2)
+    broken.refresh_from_db()
+    assert broken.repaired_at == first
+
+
+def test_a_prompt_repair_softens_a_break(team_a):
+    repaired, left = AccountFactory(owner=team_a.rep), AccountFactory(owner=team_a.rep)
+    for account in (repaired, left):
+        promise_services.break_promise(PromiseFactory(account=account), by=None)
+    promise_services.log_interaction(
+        account=repaired,
+        logged_by=team_a.rep,
+        kind="call",
+        direction="outbound",
+        occurred_at=timezone.now(),
+        sentiment=1,
+    )
+    promise_services.log_interaction(
+        account=left,
+        logged_by=team_a.rep,
+        kind="call",
+        direction="outbound",
+        occurred_at=timezone.now(),
+        sentiment=0,
+    )
+    health = services.health_for([repaired.pk, left.pk], as_of=timezone.now())
+    assert (
+        health[repaired.pk].components["recovery"].value
+        > health[left.pk].components["recovery"].value
+    )
