@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q, Subquery
+from django.db.models import F, Q, Subquery
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from accounts.models import Account, Contact, User
@@ -475,20 +476,21 @@ def _flag_overdue_batch(now: datetime, batch_size: int) -> int:
     )
     if not claimed:
         return 0
-    PromiseEvent.objects.bulk_create(
-        PromiseEvent(promise_id=promise_id, kind=PromiseEvent.Kind.BROKEN, at=now, note="Overdue")
-        for promise_id, _ in claimed
+    ids = [promise_id for promise_id, _ in claimed]
+    _insert_per_promise(
+        PromiseEvent,
+        ids,
+        {"promise_id": F("id"), "kind": PromiseEvent.Kind.BROKEN, "at": now, "note": "Overdue"},
     )
-    Alert.objects.bulk_create(
-        (
-            Alert(
-                kind=Alert.Kind.PROMISE_BROKEN,
-                promise_id=promise_id,
-                account_id=account_id,
-                created_at=now,
-            )
-            for promise_id, account_id in claimed
-        ),
+    _insert_per_promise(
+        Alert,
+        ids,
+        {
+            "kind": Alert.Kind.PROMISE_BROKEN,
+            "promise_id": F("id"),
+            "account_id": F("account_id"),
+            "created_at": now,
+        },
         ignore_conflicts=True,
     )
     # What mark_health_stale does, set-based, with the write's own time. Rows are
@@ -499,3 +501,37 @@ def _flag_overdue_batch(now: datetime, batch_size: int) -> int:
         pk__in=Subquery(accounts.order_by("pk").select_for_update().values("pk"))
     ).update(health_stale_at=timezone.now())
     return len(claimed)
+
+
+def _insert_per_promise(model, ids: list[int], row: dict, *, ignore_conflicts=False) -> None:
+    """Insert one ``model`` row per promise in ``ids`` with a single INSERT ... SELECT.
+
+    ``row`` maps attribute names to values, or to ``F("<promise column>")`` for
+    a value read from the promise; every other field gets its default, so the
+    statement stays right when the model grows a field. No model instance is
+    built: for 10,000 promises, ``bulk_create`` spent more time preparing its
+    instances' values in Python than the database spent writing them.
+    """
+    quote = connection.ops.quote_name
+    columns, values, params = [], [], []
+    for field in model._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        value = row[field.attname] if field.attname in row else field.get_default()
+        columns.append(quote(field.column))
+        if isinstance(value, F):
+            values.append("p." + quote(Promise._meta.get_field(value.name).column))
+        else:
+            values.append("%s")
+            params.append(field.get_db_prep_save(value, connection))
+    # As Django's own INSERT compiler says "ignore conflicts" on each backend.
+    on_conflict = OnConflict.IGNORE if ignore_conflicts else None
+    sql = (
+        f"{connection.ops.insert_statement(on_conflict=on_conflict)} "
+        f"{quote(model._meta.db_table)} ({', '.join(columns)}) "
+        f"SELECT {', '.join(values)} FROM {quote(Promise._meta.db_table)} p "
+        f"WHERE p.id IN ({', '.join(['%s'] * len(ids))}) "
+        f"{connection.ops.on_conflict_suffix_sql([], on_conflict, [], [])}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *ids])

@@ -263,3 +263,15 @@ def test_a_sweep_skips_a_promise_another_transaction_holds_and_takes_it_later(
     assert services.flag_overdue_promises() == 1
     held.refresh_from_db()
     assert held.status == Status.BROKEN
+
+
+def test_an_alert_already_there_for_an_overdue_promise_is_kept_and_not_doubled(db):
+    promise = overdue()
+    existing = Alert.objects.create(
+        kind=Alert.Kind.PROMISE_BROKEN, promise=promise, account_id=promise.account_id
+    )
+
+    assert services.flag_overdue_promises() == 1
+
+    assert list(Alert.objects.filter(promise=promise)) == [existing]
+    assert broken_events(promise).count() == 1
