@@ -49,11 +49,18 @@ def test_an_account_without_health_says_so(team_a, signed_in):
     assert "Nothing logged yet" in html
 
 
+def main_of(response) -> str:
+    return response.content.decode().split("<main")[1]
+
+
 @pytest.mark.parametrize("path", ["/accounts/{}/", "/accounts/{}/health/", "/accounts/{}/log/"])
 def test_another_teams_account_is_not_found(story, team_a, signed_in, path):
     client = signed_in(team_a.rep)
-    assert client.get(path.format(story.other_team_account.pk)).status_code == 404
-    assert client.get(path.format(999_999)).status_code == 404
+    theirs = client.get(path.format(story.other_team_account.pk))
+    missing = client.get(path.format(999_999))
+    assert theirs.status_code == missing.status_code == 404
+    # Word for word the same page: nothing tells that the other team's account exists.
+    assert main_of(theirs) == main_of(missing)
 
 
 def test_an_archived_account_is_not_found(story, team_a, signed_in):

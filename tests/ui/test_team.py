@@ -63,7 +63,9 @@ def test_the_teams_at_risk_accounts_are_listed(team_a, team_b, signed_in):
 
 
 def test_a_rep_may_not_see_the_team_view(team_a, signed_in):
-    assert signed_in(team_a.rep).get("/team/").status_code == 403
+    response = signed_in(team_a.rep).get("/team/")
+    assert response.status_code == 403
+    assert "This page is for team leads and admins." in response.content.decode()
 
 
 def test_an_admin_picks_the_team(team_a, team_b, admin_user, signed_in):
