@@ -750,6 +750,8 @@ class _Player:
         self.accounts: dict[str, Account] = {}
         self.contacts: dict[str, list[Contact]] = {}
         self.promises: dict[int, Promise] = {}
+        # Their creation time, back-dated in one statement at the end.
+        self.logged: list[Interaction] = []
 
     def play(self) -> None:
         story = self.story
@@ -763,6 +765,7 @@ class _Player:
                 clock.moment = step.at
                 self.play_step(step)
             self.review_health_alerts(clock)
+        Interaction.objects.bulk_update(self.logged, ["created_at"], batch_size=500)
 
     def create_people(self, start: datetime) -> None:
         teams = {name: account_services.create_team(name=name) for name in TEAMS}
@@ -859,10 +862,12 @@ class _Player:
                 for promise in step.promises
             ],
         )
-        Interaction.objects.filter(pk=interaction.pk).update(created_at=step.at)
-        made = interaction.promises.order_by("id")
-        for plan, promise in zip(step.promises, made, strict=True):
-            self.promises[plan.key] = promise
+        interaction.created_at = step.at
+        self.logged.append(interaction)
+        if step.promises:
+            made = interaction.promises.order_by("id")
+            for plan, promise in zip(step.promises, made, strict=True):
+                self.promises[plan.key] = promise
 
     def review_health_alerts(self, clock: _Clock) -> None:
         """Leads look at the accounts that fell to at risk: the older drops are dealt with.
