@@ -132,12 +132,22 @@ def test_list_filters_and_search_render(admin_browser, data):
         (Promise, "?q=quote"),
         (Alert, f"?status=open&account__team__id__exact={team}"),
         (Interaction, "?kind=call&q=Brightwater"),
-        (Account, "?archived=no&health_band=healthy&q=bright"),
+        (Account, "?archived=no&band=healthy&q=bright"),
+        (Account, "?band=none"),
         (ApiToken, "?revoked=no&q=telephony"),
     ]
     for model, query in pages:
         response = admin_browser.get(admin_url(model, "changelist") + query)
         assert response.status_code == 200, f"{model.__name__}{query}"
+
+
+def test_accounts_filter_by_health_band(admin_browser, data):
+    account = data[Account]
+    listing = admin_url(Account, "changelist")
+    assert account.name in admin_browser.get(listing + "?band=none").content.decode()
+    assert account.name not in admin_browser.get(listing + "?band=healthy").content.decode()
+    Account.objects.filter(pk=account.pk).update(health_band="healthy", health_score=72.5)
+    assert account.name in admin_browser.get(listing + "?band=healthy").content.decode()
 
 
 def test_account_history_links_open_filtered_lists(admin_browser, data):
