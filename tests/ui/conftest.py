@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Account
 from promises import services
-from tests.factories import PASSWORD, AccountFactory, ContactFactory
+from tests.factories import AccountFactory, ContactFactory
 from trust.models import TrustSnapshot
 
 COMPONENTS = {
@@ -59,16 +59,6 @@ def health_history(account: Account, scores, *, days_apart: float = 6) -> list[T
     )
     account.refresh_from_db()
     return snapshots
-
-
-@pytest.fixture
-def fast_passwords(settings, team_a, team_b):
-    """A fast hasher for the teams' passwords: the production one costs ~0.5 s a check."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    for team in (team_a, team_b):
-        for user in (team.rep, team.other_rep, team.lead):
-            user.set_password(PASSWORD)
-            user.save(update_fields=["password"])
 
 
 @pytest.fixture

@@ -1,11 +1,8 @@
 """Signing in and out, and the sign-in form's throttle shared with the API's."""
 
-import pytest
 from django.test import Client
 
 from tests.factories import PASSWORD
-
-pytestmark = pytest.mark.usefixtures("fast_passwords")
 
 
 def test_the_sign_in_page_renders_without_a_session(client):
