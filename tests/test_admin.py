@@ -21,11 +21,6 @@ from trust.models import TrustSnapshot
 REGISTERED = sorted(model._meta.label for model in admin.site._registry)
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def admin_browser(client, admin_user):
     client.force_login(admin_user)
