@@ -141,19 +141,23 @@ def _parameters(as_of: datetime, params: Params) -> dict:
         # SQLite stores naive UTC text: compare against the same representation.
         return ops.adapt_datetimefield_value(value) if connection.vendor == "sqlite" else value
 
-    repair_window = timedelta(days=params.repair_window_days)
-    return {
+    values = {
         "as_of": moment(as_of),
         "as_of_epoch": as_of.timestamp(),
         "recent_since": moment(as_of - timedelta(days=params.recent_days)),
         "answer_cutoff": moment(as_of - timedelta(hours=params.response_window_hours)),
         "window_hours": float(params.response_window_hours),
-        "repair_window": repair_window,
-        "repair_window_days": float(params.repair_window_days),
         "promise_rate": params.decay_per_day(params.promise_half_life_days),
         "wound_rate": params.decay_per_day(params.wound_half_life_days),
         "interaction_rate": params.decay_per_day(params.interaction_half_life_days),
     }
+    # Only what the dialect's SQL names: SQLite cannot even quote an interval
+    # (Django's debug cursor quotes every parameter when DEBUG is on).
+    if connection.vendor == "postgresql":
+        values["repair_window"] = timedelta(days=params.repair_window_days)
+    else:
+        values["repair_window_days"] = float(params.repair_window_days)
+    return values
 
 
 def _to_datetime(value) -> datetime | None:

@@ -335,3 +335,16 @@ def test_a_prompt_repair_softens_a_break(team_a):
         health[repaired.pk].components["recovery"].value
         > health[left.pk].components["recovery"].value
     )
+
+
+def test_the_recompute_works_with_the_debug_cursor_on(team_a, settings):
+    """``make run`` serves with DEBUG=1, where Django quotes every query parameter."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    account = AccountFactory(owner=team_a.rep)
+    PromiseFactory(account=account)
+    with CaptureQueriesContext(connection) as queries:
+        result = services.compute_account_health(account.pk)
+    assert result.snapshots == 1
+    assert any("GROUP BY account_id" in query["sql"] for query in queries.captured_queries)
