@@ -19,6 +19,7 @@ from accounts.selectors import (
 )
 from relcrm.api.fields import VisibleRelatedField
 from relcrm.api.filters import FilterSet
+from relcrm.api.throttling import FailOpenMixin
 
 
 class IsAdminOrReadOnly(permissions.BasePermission):
@@ -30,7 +31,7 @@ class IsAdminOrReadOnly(permissions.BasePermission):
         return request.method in permissions.SAFE_METHODS or request.user.is_superuser
 
 
-class LoginRateThrottle(SimpleRateThrottle):
+class LoginRateThrottle(FailOpenMixin, SimpleRateThrottle):
     """Slows password guessing: a rate per client address *and* username."""
 
     scope = "login"

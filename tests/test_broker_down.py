@@ -2,8 +2,8 @@
 
 The Celery app here is configured from the project's settings exactly as the
 real one (``CELERY_*``: the Redis transport options and publish policy under
-test), only pointed at a port where nothing listens. The Django cache stays on
-the live Redis: this is the broker being down, not the whole Redis server.
+test), only pointed at a port where nothing listens. The last test takes the
+cache (the throttles' counters) down too: the whole Redis server is away.
 """
 
 import logging
@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import pytest
 from celery import Celery, current_app
+from django.test import override_settings
 from django.utils import timezone
 
 from accounts.models import Account
@@ -76,3 +77,26 @@ def test_publishing_to_a_dead_broker_fails_in_milliseconds_every_time(dead_broke
         started = time.monotonic()
         assert queue.send("trust.tasks.compute_account_health", 1) is False
         assert time.monotonic() - started < 0.5
+
+
+def test_with_the_whole_redis_server_down_the_api_still_serves_and_writes(
+    dead_broker, rep_client, team_a, caplog
+):
+    dead_cache = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{unused_port()}/0",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    account = AccountFactory(owner=team_a.rep)
+    started = time.monotonic()
+    with override_settings(CACHES=dead_cache), caplog.at_level(logging.WARNING):
+        listed = rep_client.get("/api/v1/accounts/")
+        written = rep_client.post(
+            "/api/v1/contacts/", {"account": account.pk, "first_name": "Ada"}, format="json"
+        )
+    assert listed.status_code == 200
+    assert written.status_code == 201, written.content
+    assert time.monotonic() - started < 5
+    assert "rate limiting skipped: the cache is unreachable" in caplog.text

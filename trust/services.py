@@ -133,16 +133,22 @@ class _Row:
     health: Health
     digest: str
     old_band: str
+    seen_stale: datetime | None
 
 
 def _compute_chunk(account_ids: list[int], *, as_of: datetime) -> ComputeResult:
-    started = timezone.now()
+    # The stale marks as they are before the evidence is read: a mark is cleared
+    # below only if it still holds this value, so a write that commits while we
+    # compute (and that we therefore may not have seen) keeps its account stale.
+    seen_stale = dict(
+        Account.objects.filter(pk__in=account_ids).values_list("pk", "health_stale_at")
+    )
     healths = health_for(account_ids, as_of=as_of)
     result = ComputeResult(accounts=len(healths))
     with transaction.atomic():
-        # Lock the chunk's accounts (in id order, so concurrent runs cannot
-        # deadlock) and read what they show now: the band we compare against
-        # for the alert and the digest of the latest snapshot.
+        # Lock the chunk's accounts in id order (as the overdue sweep does, so the
+        # two cannot deadlock) and read what they show now: the band we compare
+        # against for the alert and the digest of the latest snapshot.
         current = {
             pk: (band, old_digest)
             for pk, band, old_digest in Account.objects.select_for_update()
@@ -151,7 +157,7 @@ def _compute_chunk(account_ids: list[int], *, as_of: datetime) -> ComputeResult:
             .values_list("pk", "health_band", "health_digest")
         }
         rows = [
-            _Row(pk, health, digest(health), current[pk][0])
+            _Row(pk, health, digest(health), current[pk][0], seen_stale.get(pk))
             for pk, health in healths.items()
             if pk in current
         ]
@@ -176,9 +182,6 @@ def _compute_chunk(account_ids: list[int], *, as_of: datetime) -> ComputeResult:
         )
         result.snapshots = len(changed)
         _write_latest(rows, computed_at)
-        Account.objects.filter(pk__in=[row.account_id for row in rows]).filter(
-            health_stale_at__lte=started
-        ).update(health_stale_at=None)
         for row in rows:
             if row.health.band == AT_RISK and row.old_band != AT_RISK:
                 raise_health_drop_alert(
@@ -198,20 +201,26 @@ def _drop_detail(health: Health) -> str:
 
 
 def _write_latest(rows: list[_Row], computed_at: datetime) -> None:
-    """Denormalise each account's latest health onto it, set-based."""
+    """Denormalise each account's latest health onto it and clear the stale marks seen.
+
+    One set-based statement on PostgreSQL; on SQLite (small data) one per row.
+    """
     if not rows:
         return
     table = Account._meta.db_table
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
             cursor.execute(
                 f"""
                 UPDATE {table} AS a
                 SET health_score = v.score, health_band = v.band,
                     health_confidence = v.confidence, health_digest = v.digest,
-                    health_computed_at = %s
-                FROM unnest(%s::bigint[], %s::float8[], %s::text[], %s::float8[], %s::text[])
-                    AS v(id, score, band, confidence, digest)
+                    health_computed_at = %s,
+                    health_stale_at = CASE WHEN a.health_stale_at = v.seen_stale
+                                           THEN NULL ELSE a.health_stale_at END
+                FROM unnest(%s::bigint[], %s::float8[], %s::text[], %s::float8[], %s::text[],
+                            %s::timestamptz[])
+                    AS v(id, score, band, confidence, digest, seen_stale)
                 WHERE a.id = v.id
                 """,
                 [
@@ -221,21 +230,30 @@ def _write_latest(rows: list[_Row], computed_at: datetime) -> None:
                     [row.health.band for row in rows],
                     [row.health.confidence for row in rows],
                     [row.digest for row in rows],
+                    [row.seen_stale for row in rows],
                 ],
             )
-        return
-    Account.objects.bulk_update(
-        [
-            Account(
-                pk=row.account_id,
-                health_score=row.health.score,
-                health_band=row.health.band,
-                health_confidence=row.health.confidence,
-                health_digest=row.digest,
-                health_computed_at=computed_at,
-            )
-            for row in rows
-        ],
-        ["health_score", "health_band", "health_confidence", "health_digest", "health_computed_at"],
-        batch_size=500,
-    )
+            return
+        adapt = connection.ops.adapt_datetimefield_value
+        cursor.executemany(
+            f"""
+            UPDATE {table}
+            SET health_score = %s, health_band = %s, health_confidence = %s,
+                health_digest = %s, health_computed_at = %s,
+                health_stale_at = CASE WHEN health_stale_at = %s
+                                       THEN NULL ELSE health_stale_at END
+            WHERE id = %s
+            """,
+            [
+                (
+                    row.health.score,
+                    row.health.band,
+                    row.health.confidence,
+                    row.digest,
+                    adapt(computed_at),
+                    adapt(row.seen_stale),
+                    row.account_id,
+                )
+                for row in rows
+            ],
+        )

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import Account
+from accounts.services import mark_health_stale
 from interactions.models import Interaction
 from interactions.services import refresh_answers
 from promises import services as promise_services
@@ -181,13 +182,23 @@ def test_a_change_to_a_promise_makes_the_account_stale_and_a_recompute_refreshes
     assert TrustSnapshot.objects.filter(account=account).count() == 2
 
 
-def test_a_write_during_a_recompute_keeps_the_account_stale(team_a):
+def test_a_write_landing_during_a_recompute_keeps_the_account_stale(team_a, monkeypatch):
     account = AccountFactory(owner=team_a.rep)
-    # A write stamped after the recompute started: the recompute may not have seen it.
-    later = timezone.now() + timedelta(seconds=30)
-    Account.objects.filter(pk=account.pk).update(health_stale_at=later)
     services.compute_trust_health()
-    assert Account.objects.get(pk=account.pk).health_stale_at == later
+    Account.objects.filter(pk=account.pk).update(health_stale_at=timezone.now())
+    read_evidence = services.health_for
+
+    def a_write_lands_after_the_evidence_was_read(account_ids, *, as_of):
+        healths = read_evidence(account_ids, as_of=as_of)
+        mark_health_stale(account.pk)
+        return healths
+
+    monkeypatch.setattr(services, "health_for", a_write_lands_after_the_evidence_was_read)
+    services.compute_trust_health()
+    assert Account.objects.get(pk=account.pk).health_stale_at is not None
+    monkeypatch.undo()
+    services.compute_trust_health()
+    assert Account.objects.get(pk=account.pk).health_stale_at is None
 
 
 def test_the_stale_recompute_leaves_fresh_accounts_alone(team_a):
