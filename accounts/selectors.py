@@ -4,7 +4,7 @@ The team scope is applied here, once: every endpoint and page starts from one
 of these querysets, so a forgotten filter shows nothing rather than everything.
 """
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from accounts.models import Account, Contact, Team, User
 
@@ -33,6 +33,33 @@ def accounts_visible_to(user) -> QuerySet[Account]:
 
 def contacts_visible_to(user) -> QuerySet[Contact]:
     return visible_to(Contact.objects.all(), user)
+
+
+def contacts_of(user, account: Account) -> QuerySet[Contact]:
+    """The people at ``account`` that ``user`` may see, by name."""
+    return contacts_visible_to(user).filter(account=account)
+
+
+def accounts_matching(accounts: QuerySet[Account], text: str) -> QuerySet[Account]:
+    """Those of ``accounts`` whose name or domain contains ``text`` (any case)."""
+    return accounts.filter(Q(name__icontains=text) | Q(domain__icontains=text))
+
+
+def accounts_in_band(accounts: QuerySet[Account], band: str) -> QuerySet[Account]:
+    """Those of ``accounts`` whose latest health is in ``band``; "none": not computed yet."""
+    if band == "none":
+        return accounts.filter(health_score__isnull=True)
+    return accounts.filter(health_band=band)
+
+
+def contacts_matching(contacts: QuerySet[Contact], text: str) -> QuerySet[Contact]:
+    """Those of ``contacts`` whose first or last name, e-mail or phone contains ``text``."""
+    return contacts.filter(
+        Q(first_name__icontains=text)
+        | Q(last_name__icontains=text)
+        | Q(email__icontains=text)
+        | Q(phone__icontains=text)
+    )
 
 
 def teams_visible_to(user) -> QuerySet[Team]:

@@ -7,11 +7,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.selectors import contacts_visible_to
-from accounts.views import open_promises_of, visible_account
+from accounts.selectors import contacts_of
+from accounts.views import visible_account
 from interactions.forms import InteractionForm
 from promises import services
 from promises.forms import CommitmentFormSet
+from promises.selectors import open_promises_of
 
 
 def add_service_errors(form, error: ValidationError) -> None:
@@ -33,7 +34,7 @@ def _with_one_more_commitment(data):
 def log_interaction(request, pk: int):
     """Log a call, e-mail, meeting... and its commitments, all or nothing."""
     account = visible_account(request.user, pk)
-    contacts = list(contacts_visible_to(request.user).filter(account=account))
+    contacts = list(contacts_of(request.user, account))
     data = request.POST if request.method == "POST" else None
     adding = data is not None and "add_commitment" in data
     if adding:

@@ -6,7 +6,6 @@ input is invalid); without it, it redirects back with a message.
 """
 
 from collections.abc import Callable
-from datetime import timedelta
 
 from django import forms
 from django.contrib import messages
@@ -14,7 +13,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, F, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,7 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import accounts_visible_to, teams_visible_to, users_visible_to
-from accounts.views import PAGE_SIZE, open_promises_of, relationship_page
+from accounts.views import PAGE_SIZE, relationship_page
 from interactions.views import add_service_errors
 from promises import services
 from promises.forms import (
@@ -32,8 +30,15 @@ from promises.forms import (
     RequiredNoteForm,
     quick_due_dates,
 )
-from promises.models import Alert, Promise
-from promises.selectors import alerts_visible_to, promise_events_visible_to, promises_visible_to
+from promises.models import Alert
+from promises.selectors import (
+    RECORD_WINDOWS,
+    alerts_visible_to,
+    keeping_record,
+    latest_event_of,
+    open_promises_of,
+    promises_visible_to,
+)
 from relcrm.errors import TransitionNotAllowed
 
 # --- promise actions ---------------------------------------------------------------------
@@ -117,13 +122,7 @@ def promise_action(request, pk: int, action: str):
         "open_action": action if status == 422 else "",
     }
     if status == 200:
-        context["event"] = (
-            promise_events_visible_to(request.user)
-            .filter(promise=promise)
-            .select_related("promise", "by")
-            .order_by("-at", "-id")
-            .first()
-        )
+        context["event"] = latest_event_of(request.user, promise)
         context["account"] = promise.account
         context["open_promises"] = open_promises_of(request.user, promise.account)
     return render(request, "promises/promise_changed.html", context, status=status)
@@ -212,31 +211,6 @@ def alert_bulk_acknowledge(request):
 
 
 # --- the team ----------------------------------------------------------------------------
-
-RECORD_WINDOWS = (30, 90)
-
-
-def keeping_record(promises, *, now) -> dict[int, dict]:
-    """Each owner's promise-keeping record over the last 30 and 90 days, in one query.
-
-    A promise counts in a window when it was resolved in it: kept on time
-    (``kept_at <= due_at``), kept late (including a broken promise kept later), or
-    broken and not kept since.
-    """
-    counts = {}
-    for days in RECORD_WINDOWS:
-        since = now - timedelta(days=days)
-        kept = Q(status=Promise.Status.KEPT, kept_at__gte=since)
-        counts[f"on_time_{days}"] = Count("pk", filter=kept & Q(kept_at__lte=F("due_at")))
-        counts[f"late_{days}"] = Count("pk", filter=kept & Q(kept_at__gt=F("due_at")))
-        counts[f"broken_{days}"] = Count(
-            "pk", filter=Q(status=Promise.Status.BROKEN, broken_at__gte=since)
-        )
-    open_now = Q(status=Promise.Status.OPEN)
-    counts["open"] = Count("pk", filter=open_now)
-    counts["overdue"] = Count("pk", filter=open_now & Q(due_at__lt=now))
-    rows = promises.order_by().values("owner_id").annotate(**counts)
-    return {row.pop("owner_id"): row for row in rows}
 
 
 def _window(record: dict, days: int) -> dict:

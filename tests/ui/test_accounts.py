@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 
 from accounts.services import archive_account
-from accounts.views import TIMELINE_SIZE
 from promises import services
+from promises.selectors import TIMELINE_SIZE
 from tests.factories import AccountFactory, ContactFactory, InteractionFactory
 from tests.ui.conftest import HTMX, health_history, queries_to_get
 
