@@ -351,11 +351,29 @@ def can_review_alerts(user: User, account: Account) -> bool:
     return user.is_superuser or (user.is_lead and user.team_id == account.team_id)
 
 
-def _lock_alert(alert: Alert, by: User) -> Alert:
-    locked = Alert.objects.select_for_update().select_related("account").get(pk=alert.pk)
-    if not can_review_alerts(by, locked.account):
+def _lock_alerts(alerts: Sequence[Alert], by: User) -> list[Alert]:
+    """Re-read the alerts under row locks, once ``by`` may review every one of them.
+
+    The rows are locked in id order, so that two leads acknowledging overlapping
+    selections queue behind each other instead of deadlocking; only the alerts' rows
+    are locked, not their accounts'.
+    """
+    ids = sorted({alert.pk for alert in alerts})
+    locked = list(
+        Alert.objects.select_for_update(of=("self",))
+        .select_related("account")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    )
+    if len(locked) != len(ids):
+        raise Alert.DoesNotExist("Alert matching query does not exist.")
+    if not all(can_review_alerts(by, alert.account) for alert in locked):
         raise PermissionDenied("Only the team's leads and admins review alerts.")
     return locked
+
+
+def _lock_alert(alert: Alert, by: User) -> Alert:
+    return _lock_alerts([alert], by)[0]
 
 
 def _copy_alert(target: Alert, source: Alert) -> Alert:
@@ -364,19 +382,42 @@ def _copy_alert(target: Alert, source: Alert) -> Alert:
     return target
 
 
-@transaction.atomic
 def acknowledge_alert(alert: Alert, *, by: User, note: str = "") -> Alert:
     """open -> acknowledged: a lead has seen it and owns the follow-up."""
-    locked = _lock_alert(alert, by)
-    if locked.status != Alert.Status.OPEN:
-        raise TransitionNotAllowed(f"This alert is already {locked.status}.")
-    locked.status = Alert.Status.ACKNOWLEDGED
-    locked.acknowledged_by = by
-    locked.acknowledged_at = timezone.now()
+    return acknowledge_alerts([alert], by=by, note=note)[0]
+
+
+@transaction.atomic
+def acknowledge_alerts(alerts: Iterable[Alert], *, by: User, note: str = "") -> list[Alert]:
+    """Acknowledge several open alerts at once (the inbox's bulk action), all or none.
+
+    Each alert is checked as ``acknowledge_alert`` checks one: ``by`` must be a lead
+    of its team or an admin (``PermissionDenied``) and the alert still open
+    (``TransitionNotAllowed``, naming it). One failing check changes none of them.
+    Two queries (a locking read, one UPDATE) whatever their number. Returns the
+    given alerts, updated.
+    """
+    alerts = list(alerts)
+    if not alerts:
+        return []
+    locked = _lock_alerts(alerts, by)
+    for row in locked:
+        if row.status != Alert.Status.OPEN:
+            subject = "This alert" if len(locked) == 1 else f"The alert on {row.account}"
+            raise TransitionNotAllowed(f"{subject} is already {row.status}.")
+    changes = {
+        "status": Alert.Status.ACKNOWLEDGED,
+        "acknowledged_by": by,
+        "acknowledged_at": timezone.now(),
+    }
     if note:
-        locked.note = note
-    locked.save()
-    return _copy_alert(alert, locked)
+        changes["note"] = note
+    Alert.objects.filter(pk__in=[row.pk for row in locked]).update(**changes)
+    by_pk = {row.pk: row for row in locked}
+    for row in locked:
+        for name, value in changes.items():
+            setattr(row, name, value)
+    return [_copy_alert(alert, by_pk[alert.pk]) for alert in alerts]
 
 
 @transaction.atomic

@@ -12,7 +12,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -199,9 +198,14 @@ def alert_bulk_acknowledge(request):
     """Acknowledge every checked open alert at once, all or none."""
     require_reviewer(request.user)
     ids = [value for value in request.POST.getlist("alert") if value.isdigit()]
-    alerts = _alerts(request.user).filter(pk__in=ids, status=Alert.Status.OPEN)
-    with transaction.atomic():
-        acknowledged = [services.acknowledge_alert(alert, by=request.user) for alert in alerts]
+    # An alert acknowledged or resolved since the page was drawn is left as it is.
+    alerts = alerts_visible_to(request.user).filter(pk__in=ids, status=Alert.Status.OPEN)
+    try:
+        acknowledged = services.acknowledge_alerts(alerts, by=request.user)
+    except TransitionNotAllowed as error:
+        # Another lead changed one of them meanwhile.
+        messages.error(request, f"{error.detail} Nothing was acknowledged; please try again.")
+        return _back_to_inbox(request)
     if acknowledged:
         count = len(acknowledged)
         messages.success(request, f"{count} alert{'s' if count != 1 else ''} acknowledged.")

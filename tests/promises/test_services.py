@@ -4,12 +4,15 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Account
 from interactions.models import Interaction
 from promises import services
 from promises.models import Alert, Promise, PromiseEvent
+from relcrm.errors import TransitionNotAllowed
 from tests.factories import (
     AccountFactory,
     AlertFactory,
@@ -278,3 +281,68 @@ def test_resolving_an_open_alert_also_records_who_saw_it(team_a, account):
 def test_a_health_drop_alert_has_no_promise(account):
     alert = services.raise_health_drop_alert(account, detail="Fell to 31")
     assert (alert.kind, alert.promise, alert.status) == ("health_drop", None, "open")
+
+
+# --- acknowledging alerts in bulk -------------------------------------------------------
+
+
+def statuses(alerts) -> list[str]:
+    return [Alert.objects.get(pk=alert.pk).status for alert in alerts]
+
+
+def test_acknowledging_alerts_in_bulk_records_one_reviewer_time_and_note(team_a, account):
+    alerts = [AlertFactory(account=account) for _ in range(3)]
+
+    done = services.acknowledge_alerts(alerts, by=team_a.lead, note="On it")
+
+    assert done == alerts
+    rows = Alert.objects.filter(pk__in=[alert.pk for alert in alerts])
+    assert {(row.status, row.acknowledged_by, row.note) for row in rows} == {
+        ("acknowledged", team_a.lead, "On it")
+    }
+    assert len({row.acknowledged_at for row in rows}) == 1
+    # The caller's objects are updated too, as acknowledge_alert updates its one.
+    assert {alert.status for alert in alerts} == {"acknowledged"}
+
+
+def test_bulk_acknowledge_changes_none_when_one_is_no_longer_open(team_a, account):
+    named = AccountFactory(owner=team_a.other_rep, name="Globex")
+    alerts = [AlertFactory(account=account), AlertFactory(account=named)]
+    services.acknowledge_alert(alerts[1], by=team_a.lead)
+
+    with pytest.raises(TransitionNotAllowed, match="The alert on Globex is already acknowledged"):
+        services.acknowledge_alerts([AlertFactory(account=account), *alerts], by=team_a.lead)
+
+    assert statuses(alerts) == ["open", "acknowledged"]
+    assert Alert.objects.filter(status="open").count() == 2
+
+
+@pytest.mark.parametrize("reviewer", ["rep of the team", "lead of another team"])
+def test_bulk_acknowledge_changes_none_unless_every_alert_is_the_reviewers_to_review(
+    team_a, team_b, account, reviewer
+):
+    theirs = AccountFactory(owner=team_b.rep)
+    alerts = [AlertFactory(account=account), AlertFactory(account=theirs)]
+    by = team_a.rep if reviewer == "rep of the team" else team_a.lead
+
+    with pytest.raises(PermissionDenied):
+        services.acknowledge_alerts(alerts, by=by)
+
+    assert statuses(alerts) == ["open", "open"]
+
+
+def test_an_admin_acknowledges_alerts_of_every_team_at_once(team_b, admin_user, account):
+    alerts = [AlertFactory(account=account), AlertFactory(account=AccountFactory(owner=team_b.rep))]
+    services.acknowledge_alerts(alerts, by=admin_user)
+    assert statuses(alerts) == ["acknowledged", "acknowledged"]
+
+
+def test_bulk_acknowledge_costs_the_same_queries_for_two_alerts_or_twenty(team_a, account):
+    def queries_for(count: int) -> int:
+        alerts = [AlertFactory(account=account) for _ in range(count)]
+        with CaptureQueriesContext(connection) as queries:
+            services.acknowledge_alerts(alerts, by=team_a.lead)
+        return len(queries)
+
+    assert queries_for(2) == queries_for(20)
+    assert services.acknowledge_alerts([], by=team_a.lead) == []

@@ -4,7 +4,7 @@ import pytest
 
 from promises import services
 from promises.models import Alert
-from tests.factories import AccountFactory, AlertFactory
+from tests.factories import AccountFactory, AlertFactory, LeadFactory
 from tests.ui.conftest import HTMX, queries_to_get
 
 
@@ -133,3 +133,27 @@ def test_the_inbox_costs_the_same_queries_for_few_or_many_alerts(alerts, team_a,
             by=team_a.other_rep,
         )
     assert queries_to_get(client, "/alerts/") == few
+
+
+def test_bulk_acknowledge_changes_nothing_when_another_lead_got_there_first(
+    alerts, team_a, signed_in, monkeypatch
+):
+    colleague = LeadFactory(team=team_a.team)
+    acknowledge_alerts = services.acknowledge_alerts
+
+    def after_a_colleague(selected, **kwargs):
+        # The colleague acknowledges one between the inbox's read and the service's lock.
+        selected = list(selected)
+        acknowledge_alerts([alerts["drop"]], by=colleague)
+        return acknowledge_alerts(selected, **kwargs)
+
+    monkeypatch.setattr(services, "acknowledge_alerts", after_a_colleague)
+    client = signed_in(team_a.lead)
+    response = client.post(
+        "/alerts/acknowledge/", {"alert": [alerts["broken"].pk, alerts["drop"].pk]}
+    )
+
+    html = client.get(response["Location"]).content.decode()
+    assert "is already acknowledged. Nothing was acknowledged" in html
+    assert Alert.objects.get(pk=alerts["broken"].pk).status == Alert.Status.OPEN
+    assert Alert.objects.get(pk=alerts["drop"].pk).acknowledged_by == colleague
