@@ -80,6 +80,17 @@ def users_visible_to(user) -> QuerySet[User]:
     return users.filter(team_id=user.team_id) if user.team_id else users.filter(pk=user.pk)
 
 
+def account_owner_choices(user, *, team_id: int | None = None) -> QuerySet[User]:
+    """Whom ``user`` may make an account's owner: active members of a team they see.
+
+    With ``team_id``, members of that team only (an account's owner is in its team).
+    """
+    owners = users_visible_to(user).filter(team__isnull=False)
+    if team_id is not None:
+        owners = owners.filter(team_id=team_id)
+    return owners.order_by("team__name", "first_name", "last_name", "username")
+
+
 def team_leads(team_id: int) -> QuerySet[User]:
     return User.objects.filter(
         team_id=team_id, team_role=User.Role.LEAD, is_active=True, is_superuser=False

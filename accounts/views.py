@@ -1,24 +1,34 @@
-"""Web pages for signing in, finding accounts, and an account's page with its timeline.
+"""Web pages for signing in, finding accounts, an account's page with its timeline, and
+the forms that create, edit and archive accounts and their contacts.
 
 Every page starts from the selectors' team scope, so another team's account is a 404
-here exactly as in the API.
+here exactly as in the API; every change goes through ``accounts.services``.
 """
 
+from collections.abc import Callable
 from datetime import datetime
 from math import ceil
 from types import SimpleNamespace
 
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404, render
+from django.forms.models import model_to_dict
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from accounts import services
 from accounts.api import LoginRateThrottle
-from accounts.models import Account
+from accounts.forms import AccountForm, ContactForm, add_service_errors
+from accounts.models import Account, Contact
 from accounts.selectors import (
+    account_owner_choices,
     accounts_in_band,
     accounts_matching,
     accounts_visible_to,
@@ -166,5 +176,161 @@ def account_detail(request, pk: int):
         snapshot=latest_snapshot(account.pk),
         contacts=list(contacts_of(request.user, account)),
         open_promises=open_promises_of(request.user, account),
+        contact_form=ContactForm(auto_id="new-contact-%s"),
     )
     return render(request, "accounts/account_detail.html", context)
+
+
+# --- changing accounts and contacts ------------------------------------------------------
+
+
+def form_page(
+    request, form, save: Callable[[], tuple[str, str]], *, template: str, context: dict
+) -> HttpResponse:
+    """A form's page: a valid POST saves and redirects, anything else shows the form.
+
+    ``save`` makes the change through a service and returns where to go next and what
+    to say. Invalid input, or a ValidationError from the service, shows the form again
+    with each error next to its field (422): nothing is saved.
+    """
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                next_url, done = save()
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, done)
+                return redirect(next_url)
+        status = 422
+    return render(request, template, {"form": form, **context}, status=status)
+
+
+def confirm_page(
+    request, perform: Callable[[], tuple[str, str]], *, template: str, context: dict
+) -> HttpResponse:
+    """A GET asks for confirmation; the POST of its button performs and redirects."""
+    if request.method == "POST":
+        next_url, done = perform()
+        messages.success(request, done)
+        return redirect(next_url)
+    return render(request, template, context)
+
+
+def _posted(request):
+    return request.POST if request.method == "POST" else None
+
+
+def _account_form(request, *, account: Account | None = None) -> AccountForm:
+    """The account form; leads and admins also choose the owner, among the account's team."""
+    user = request.user
+    owners = None
+    if user.is_lead or user.is_superuser:
+        owners = account_owner_choices(user, team_id=account.team_id if account else None)
+    if account is None:
+        initial = {"owner": user.pk}
+    else:
+        initial = {"name": account.name, "domain": account.domain, "owner": account.owner_id}
+    return AccountForm(_posted(request), owners=owners, admin=user.is_superuser, initial=initial)
+
+
+def account_url(account: Account) -> str:
+    return reverse("account-detail", args=[account.pk])
+
+
+@login_required
+def account_create(request):
+    """A new account, owned by the user unless a lead or an admin picks its owner."""
+    form = _account_form(request)
+
+    def save():
+        account = services.create_account(**{"owner": request.user, **form.account_fields()})
+        return account_url(account), f"{account.name} created."
+
+    return form_page(
+        request, form, save, template="accounts/account_form.html", context={"account": None}
+    )
+
+
+@login_required
+def account_edit(request, pk: int):
+    """Rename an account, correct its domain or (leads and admins) hand it to a colleague."""
+    account = visible_account(request.user, pk)
+    form = _account_form(request, account=account)
+
+    def save():
+        try:
+            services.update_account(account, **form.account_fields())
+        except ValidationError:
+            account.refresh_from_db()  # the service set the refused values on it
+            raise
+        return account_url(account), "Account saved."
+
+    return form_page(
+        request, form, save, template="accounts/account_form.html", context={"account": account}
+    )
+
+
+@login_required
+def account_archive(request, pk: int):
+    """Archive an account once confirmed: hidden from everyone, its history kept."""
+    account = visible_account(request.user, pk)
+
+    def archive():
+        services.archive_account(account)
+        return reverse("account-list"), f"{account.name} archived."
+
+    context = {
+        "account": account,
+        "open_promises": open_promises_of(request.user, account),
+        "now": timezone.now(),
+    }
+    return confirm_page(request, archive, template="accounts/account_archive.html", context=context)
+
+
+def visible_contact(user, pk: int) -> Contact:
+    """The contact if ``user`` may see its account; a 404 otherwise."""
+    return get_object_or_404(contacts_visible_to(user).select_related("account"), pk=pk)
+
+
+def contact_url(contact: Contact) -> str:
+    return f"{reverse('account-detail', args=[contact.account_id])}#contact-{contact.pk}"
+
+
+@login_required
+def contact_create(request, pk: int):
+    account = visible_account(request.user, pk)
+    form = ContactForm(_posted(request))
+
+    def save():
+        contact = services.create_contact(account=account, **form.cleaned_data)
+        return contact_url(contact), f"{contact} added."
+
+    context = {"account": account, "contact": None}
+    return form_page(request, form, save, template="accounts/contact_form.html", context=context)
+
+
+@login_required
+def contact_edit(request, pk: int):
+    contact = visible_contact(request.user, pk)
+    form = ContactForm(_posted(request), initial=model_to_dict(contact))
+
+    def save():
+        services.update_contact(contact, **form.cleaned_data)
+        return contact_url(contact), f"{contact} saved."
+
+    context = {"account": contact.account, "contact": contact}
+    return form_page(request, form, save, template="accounts/contact_form.html", context=context)
+
+
+@login_required
+def contact_delete(request, pk: int):
+    contact = visible_contact(request.user, pk)
+
+    def delete():
+        services.delete_contact(contact)
+        return account_url(contact.account), f"{contact} deleted."
+
+    context = {"account": contact.account, "contact": contact}
+    return confirm_page(request, delete, template="accounts/contact_delete.html", context=context)

@@ -7,19 +7,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.forms import add_service_errors
 from accounts.selectors import contacts_of
 from accounts.views import visible_account
 from interactions.forms import InteractionForm
 from promises import services
 from promises.forms import CommitmentFormSet
 from promises.selectors import open_promises_of
-
-
-def add_service_errors(form, error: ValidationError) -> None:
-    """Show a service's ValidationError next to the fields it names (else above the form)."""
-    errors = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
-    for field, field_messages in errors.items():
-        form.add_error(field if field in form.fields else None, field_messages)
 
 
 def _with_one_more_commitment(data):

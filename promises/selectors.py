@@ -122,18 +122,34 @@ def latest_event_of(user, promise: Promise) -> PromiseEvent | None:
 # --- a rep's promises --------------------------------------------------------------------
 
 
+# The lists of "my promises", by the name a URL gives them, with their titles.
+PROMISE_LISTS = {
+    "open": "Open",
+    "overdue": "Overdue",
+    "week": "Due this week",
+    "kept": "Kept",
+    "broken": "Broken",
+}
+
+
 def _promise_lists(now: datetime) -> dict[str, tuple[Q, tuple[str, ...]]]:
-    """Each list's condition and order. Overdue: past due and open (the sweep has not
-    run yet), or broken by the sweep in the last SLIPPED_FOR; due this week: open and
-    due in the next DUE_SOON."""
+    """Each of PROMISE_LISTS as its condition and its order.
+
+    Overdue: past due and still open (the sweep has not run yet), or broken in the
+    last SLIPPED_FOR (it can still be kept late); due this week: open and due in the
+    next DUE_SOON. Kept and broken ones come newest first.
+    """
     is_open = Q(status=Status.OPEN)
     return {
+        "open": (is_open, ("due_at", "id")),
         "overdue": (
             (is_open & Q(due_at__lt=now))
             | Q(status=Status.BROKEN, broken_at__gte=now - SLIPPED_FOR),
             ("due_at", "id"),
         ),
         "week": (is_open & Q(due_at__gte=now, due_at__lt=now + DUE_SOON), ("due_at", "id")),
+        "kept": (Q(status=Status.KEPT), ("-kept_at", "-id")),
+        "broken": (Q(status=Status.BROKEN), ("-broken_at", "-id")),
     }
 
 
@@ -143,7 +159,7 @@ def promises_owned_by(user) -> QuerySet[Promise]:
 
 
 def my_promises(user, which: str, *, now: datetime) -> QuerySet[Promise]:
-    """The promises ``user`` made that are ``overdue`` or due this ``week``, in order."""
+    """One of PROMISE_LISTS of the promises ``user`` made, in that list's order."""
     condition, order = _promise_lists(now)[which]
     return (
         promises_owned_by(user)
@@ -151,6 +167,14 @@ def my_promises(user, which: str, *, now: datetime) -> QuerySet[Promise]:
         .select_related("account", "contact", "owner")
         .order_by(*order)
     )
+
+
+def my_promise_counts(user, *, now: datetime) -> dict[str, int]:
+    """How many promises each of PROMISE_LISTS holds, in one query."""
+    counts = {
+        name: Count("pk", filter=condition) for name, (condition, _) in _promise_lists(now).items()
+    }
+    return promises_owned_by(user).aggregate(**counts)
 
 
 # --- the team ----------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Web pages for acting on promises, the lead's alert inbox and the team's record.
+"""Web pages for a rep's promises and acting on them, the lead's alert inbox and the
+team's record.
 
 Every change goes through ``promises.services``. With htmx a view answers with the
 fragment it changed (409 when the status no longer allows the change, 422 when the
@@ -6,6 +7,7 @@ input is invalid); without it, it redirects back with a message.
 """
 
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from django import forms
 from django.contrib import messages
@@ -18,9 +20,9 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from accounts.forms import add_service_errors
 from accounts.selectors import accounts_visible_to, teams_visible_to, users_visible_to
 from accounts.views import PAGE_SIZE, relationship_page
-from interactions.views import add_service_errors
 from promises import services
 from promises.forms import (
     AlertFilterForm,
@@ -31,14 +33,39 @@ from promises.forms import (
 )
 from promises.models import Alert
 from promises.selectors import (
+    PROMISE_LISTS,
     RECORD_WINDOWS,
     alerts_visible_to,
     keeping_record,
     latest_event_of,
+    my_promise_counts,
+    my_promises,
     open_promises_of,
     promises_visible_to,
 )
 from relcrm.errors import TransitionNotAllowed
+
+# --- my promises -------------------------------------------------------------------------
+
+
+@login_required
+def my_promises_page(request):
+    """The promises the user made: open, overdue, due this week, kept or broken."""
+    user, now = request.user, timezone.now()
+    show = request.GET.get("show", "")
+    if show not in PROMISE_LISTS:
+        show = "open"
+    counts = my_promise_counts(user, now=now)
+    page = Paginator(my_promises(user, show, now=now), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "show": show,
+        "lists": [(name, title, counts[name]) for name, title in PROMISE_LISTS.items()],
+        "page": page,
+        "now": now,
+        "quick_dates": quick_due_dates(),
+    }
+    return render(request, "promises/my_promises.html", context)
+
 
 # --- promise actions ---------------------------------------------------------------------
 
@@ -80,6 +107,23 @@ def _add_errors(form, error: ValidationError) -> None:
     add_service_errors(form, error)
 
 
+def _from_account_page(request, promise) -> bool:
+    """Whether htmx sent the action from the promise's account page (htmx names the page).
+
+    Only that page has a timeline and an open list to update along with the card.
+    """
+    page = urlsplit(request.htmx.current_url_abs_path or "").path
+    return page == reverse("account-detail", args=[promise.account_id])
+
+
+def _back(request, default: str):
+    """Redirect to the page the form came from (its ``next``, if on this site), else ``default``."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return redirect(target)
+    return redirect(default)
+
+
 def _first_error(form) -> str:
     return next(iter(form.errors.values()))[0] if form.errors else ""
 
@@ -111,7 +155,7 @@ def promise_action(request, pk: int, action: str):
         else:
             messages.error(request, problem or _first_error(form))
         url = reverse("account-detail", args=[promise.account_id])
-        return redirect(f"{url}#promise-{promise.pk}")
+        return _back(request, f"{url}#promise-{promise.pk}")
     context = {
         "promise": promise,
         "now": timezone.now(),
@@ -120,7 +164,7 @@ def promise_action(request, pk: int, action: str):
         "action_form": form if status == 422 else None,
         "open_action": action if status == 422 else "",
     }
-    if status == 200:
+    if status == 200 and _from_account_page(request, promise):
         context["event"] = latest_event_of(request.user, promise)
         context["account"] = promise.account
         context["open_promises"] = open_promises_of(request.user, promise.account)
@@ -143,10 +187,7 @@ def _alerts(user):
 
 
 def _back_to_inbox(request):
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return redirect(target)
-    return redirect("alert-inbox")
+    return _back(request, reverse("alert-inbox"))
 
 
 @login_required

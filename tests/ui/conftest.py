@@ -81,7 +81,17 @@ def queries_to_get(client: Client, url: str) -> int:
     return len(queries)
 
 
+def main_of(response) -> str:
+    """The page's own content, without the top bar (which names the user)."""
+    return response.content.decode().split("<main")[1]
+
+
 HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def htmx_from(path: str) -> dict:
+    """The headers of an htmx request sent from the page at ``path`` (htmx names it)."""
+    return {**HTMX, "HTTP_HX_CURRENT_URL": f"http://testserver{path}"}
 
 
 @dataclass

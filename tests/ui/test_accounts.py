@@ -9,7 +9,7 @@ from accounts.services import archive_account
 from promises import services
 from promises.selectors import TIMELINE_SIZE
 from tests.factories import AccountFactory, ContactFactory, InteractionFactory
-from tests.ui.conftest import HTMX, health_history, queries_to_get
+from tests.ui.conftest import HTMX, health_history, main_of, queries_to_get
 
 
 def test_the_account_page_shows_health_in_words_contacts_and_one_timeline(story, team_a, signed_in):
@@ -47,10 +47,6 @@ def test_an_account_without_health_says_so(team_a, signed_in):
     html = signed_in(team_a.rep).get(f"/accounts/{account.pk}/").content.decode()
     assert "No health computed yet" in html
     assert "Nothing logged yet" in html
-
-
-def main_of(response) -> str:
-    return response.content.decode().split("<main")[1]
 
 
 @pytest.mark.parametrize("path", ["/accounts/{}/", "/accounts/{}/health/", "/accounts/{}/log/"])

@@ -171,6 +171,21 @@ def test_a_rep_logs_a_call_with_two_commitments_and_keeps_one(page, story, team_
     expect(page.locator("svg.chart")).to_be_visible()
     shoot_both(page, "health")
 
+    # A new contact, added from the account page's own form.
+    page.go_back()
+    page.get_by_text("+ Add a contact").click()
+    page.get_by_label("First name").fill("Linus")
+    page.get_by_label("E-mail").fill("linus@acme.test")
+    page.get_by_role("button", name="Add the contact").click()
+    expect(page.get_by_text("Linus added.")).to_be_visible()
+    expect(page.locator(".contacts")).to_contain_text("linus@acme.test")
+
+    # My promises: the open ones, kept right there.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="My promises").click()
+    listed = page.locator(f"#promise-{onboarding.pk}")
+    listed.get_by_role("button", name="Keep").click()
+    expect(listed).to_contain_text("Kept on time")
+
 
 def test_a_lead_acknowledges_and_resolves_alerts(page, story, team_a):
     named(team_a.rep, "Alice", "Martin")

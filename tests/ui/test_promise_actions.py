@@ -9,7 +9,7 @@ from promises import services
 from promises.forms import end_of_day
 from promises.models import Alert, Promise, PromiseEvent
 from tests.factories import PromiseFactory
-from tests.ui.conftest import HTMX
+from tests.ui.conftest import HTMX, htmx_from
 
 
 def url(promise, action):
@@ -19,7 +19,9 @@ def url(promise, action):
 def test_keeping_with_htmx_answers_the_kept_card_the_event_and_the_open_list(
     story, team_a, signed_in
 ):
-    response = signed_in(team_a.rep).post(url(story.quote, "keep"), **HTMX)
+    response = signed_in(team_a.rep).post(
+        url(story.quote, "keep"), **htmx_from(f"/accounts/{story.account.pk}/")
+    )
 
     assert response.status_code == 200
     html = response.content.decode()

@@ -38,7 +38,9 @@ document.addEventListener("change", (event) => {
   // A corrected field drops its error.
   if (event.target.getAttribute("aria-invalid") === "true") {
     event.target.removeAttribute("aria-invalid");
-    document.getElementById(event.target.getAttribute("aria-describedby"))?.remove();
+    // aria-describedby may also name the field's help text, which stays.
+    const described = (event.target.getAttribute("aria-describedby") || "").split(/\s+/);
+    described.filter((id) => /[-_]error$/.test(id)).forEach((id) => document.getElementById(id)?.remove());
   }
   const all = event.target.closest("[data-select-all]");
   if (all) {
