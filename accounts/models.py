@@ -69,7 +69,10 @@ class Account(models.Model):
     name = models.CharField(max_length=200)
     domain = models.CharField(max_length=253, blank=True, default="")
     owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="owned_accounts")
-    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="accounts")
+    # Indexed by account_team_name / account_team_active (team first).
+    team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, related_name="accounts", db_index=False
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     # Archiving hides the relationship everywhere but keeps its history.
@@ -94,7 +97,13 @@ class Account(models.Model):
         ordering = ["name", "id"]
         indexes = [
             models.Index(fields=["team", "name"], name="account_team_name"),
-            models.Index(fields=["owner"], name="account_owner"),
+            # A team's active accounts, newest first: the API's list and every
+            # team-scoped join (visible_to) probe this index.
+            models.Index(
+                fields=["team", "-id"],
+                name="account_team_active",
+                condition=Q(archived_at__isnull=True),
+            ),
             models.Index(
                 fields=["health_stale_at"],
                 name="account_health_stale",
@@ -120,7 +129,9 @@ class Account(models.Model):
 class Contact(models.Model):
     """A person at an account."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contacts")
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="contacts", db_index=False
+    )  # indexed by contact_account_name
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100, blank=True, default="")
     email = models.EmailField(blank=True, default="")

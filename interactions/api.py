@@ -16,6 +16,7 @@ from promises.api import NestedPromiseSerializer, PromiseSerializer
 from promises.models import Promise
 from relcrm.api.fields import VisibleRelatedField
 from relcrm.api.filters import FilterSet, IdFilter
+from relcrm.api.pagination import TimelinePagination
 
 
 class InteractionSerializer(serializers.ModelSerializer):
@@ -126,6 +127,7 @@ class InteractionViewSet(
 ):
     serializer_class = InteractionSerializer
     filterset_class = InteractionFilter
+    pagination_class = TimelinePagination
     http_method_names = ["get", "post", "patch", "head", "options"]
     queryset = Interaction.objects.none()
 

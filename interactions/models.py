@@ -27,7 +27,9 @@ class Interaction(models.Model):
         POSITIVE = 1, "Positive"
         VERY_POSITIVE = 2, "Very positive"
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="interactions")
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="interactions", db_index=False
+    )  # indexed by interaction_account_time
     kind = models.CharField(max_length=10, choices=Kind.choices)
     direction = models.CharField(max_length=10, choices=Direction.choices)
     occurred_at = models.DateTimeField()
@@ -49,7 +51,9 @@ class Interaction(models.Model):
     class Meta:
         ordering = ["-occurred_at", "-id"]
         indexes = [
-            models.Index(fields=["account", "occurred_at"], name="interaction_account_time"),
+            # The timeline (newest first, by time then id) and the trust
+            # aggregation of one account both read this index.
+            models.Index(fields=["account", "occurred_at", "id"], name="interaction_account_time"),
             models.Index(fields=["occurred_at"], name="interaction_time"),
         ]
         constraints = [

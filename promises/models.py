@@ -22,7 +22,9 @@ class Promise(models.Model):
         BROKEN = "broken", "Broken"
         RELEASED = "released", "Released"
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="promises")
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="promises", db_index=False
+    )  # indexed by promise_account_due
     contact = models.ForeignKey(
         Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="promises"
     )
@@ -30,8 +32,8 @@ class Promise(models.Model):
         Interaction, on_delete=models.SET_NULL, null=True, blank=True, related_name="promises"
     )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="promises"
-    )
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="promises", db_index=False
+    )  # indexed by promise_owner_status_due
     description = models.TextField()
     due_at = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
@@ -107,7 +109,9 @@ class PromiseEvent(models.Model):
         BROKEN = "broken", "Broken"
         RELEASED = "released", "Released"
 
-    promise = models.ForeignKey(Promise, on_delete=models.PROTECT, related_name="events")
+    promise = models.ForeignKey(
+        Promise, on_delete=models.PROTECT, related_name="events", db_index=False
+    )  # indexed by promise_event_promise_at
     kind = models.CharField(max_length=14, choices=Kind.choices)
     at = models.DateTimeField(default=timezone.now)
     # Null for the system (the overdue sweep).
@@ -150,7 +154,9 @@ class Alert(models.Model):
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     status = models.CharField(max_length=14, choices=Status.choices, default=Status.OPEN)
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="alerts")
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="alerts", db_index=False
+    )  # indexed by alert_account_status
     promise = models.ForeignKey(
         Promise, on_delete=models.PROTECT, null=True, blank=True, related_name="alerts"
     )

@@ -13,7 +13,9 @@ class TrustSnapshot(models.Model):
         WATCH = "watch", "Watch"
         AT_RISK = "at_risk", "At risk"
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="trust_snapshots")
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="trust_snapshots", db_index=False
+    )  # indexed by snapshot_account_latest
     computed_at = models.DateTimeField(default=timezone.now)
     # The moment the health describes (evidence after it is ignored).
     as_of = models.DateTimeField()

@@ -10,3 +10,13 @@ class IdCursorPagination(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+
+class TimelinePagination(IdCursorPagination):
+    """Newest first by when it happened (a back-filled call sorts where it belongs).
+
+    The id breaks ties, and ``interaction_account_time`` (account, occurred_at, id)
+    serves an account's timeline straight from the index.
+    """
+
+    ordering = ("-occurred_at", "-id")
