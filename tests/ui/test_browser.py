@@ -1,7 +1,8 @@
 """End to end in Debian's Chromium: a rep logs a call and keeps a promise; a lead reviews alerts.
 
 Each step also saves a screenshot (desktop 1280 wide and a phone 390 wide) under
-tests/screenshots/, and the account page's into docs/account-page.png for the README.
+tests/screenshots/. The README's docs/account-page.png is not one of them: it shows the
+demo data (``seed_demo``), not this test's.
 """
 
 import os
@@ -163,8 +164,6 @@ def test_a_rep_logs_a_call_with_two_commitments_and_keeps_one(page, story, team_
     shoot_both(page, "account")
     page.reload()  # the page as the rep finds it next time, without the "logged" message
     expect(page.locator(f"#promise-{contract.pk}")).to_contain_text("Kept on time")
-    page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=str(ROOT / "docs" / "account-page.png"), full_page=False)
 
     page.get_by_role("link", name="How the score is made, and its history →").click()
     expect(page.get_by_role("heading", name="Trust health")).to_be_visible()
