@@ -14,7 +14,7 @@ from interactions.selectors import interactions_visible_to
 from promises import services
 from promises.api import NestedPromiseSerializer, PromiseSerializer
 from promises.models import Promise
-from relcrm.api.fields import VisibleRelatedField
+from relcrm.api.fields import RequestResponseField, VisibleRelatedField
 from relcrm.api.filters import FilterSet, IdFilter
 from relcrm.api.pagination import TimelinePagination
 
@@ -28,7 +28,13 @@ class InteractionSerializer(serializers.ModelSerializer):
     external_id = serializers.CharField(
         max_length=200, allow_null=True, allow_blank=True, required=False
     )
-    promises = NestedPromiseSerializer(many=True, required=False)
+    promises = RequestResponseField(
+        read=PromiseSerializer(many=True),
+        write=NestedPromiseSerializer(many=True),
+        required=False,
+        help_text="In a request, the commitments made in it, created with it; "
+        "in a response, the full promises.",
+    )
 
     class Meta:
         model = Interaction
@@ -87,13 +93,6 @@ class InteractionSerializer(serializers.ModelSerializer):
                 errors.append({})
         if any(errors):
             raise serializers.ValidationError({"promises": errors})
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["promises"] = PromiseSerializer(
-            instance.promises.all(), many=True, context=self.context
-        ).data
-        return data
 
     def create(self, validated_data):
         interaction, created = services.log_interaction(

@@ -1,6 +1,8 @@
 """Serializer fields that respect the caller's visibility."""
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 # Ids are BigAutoFields: a larger number cannot be one, and the database would
 # refuse to compare it (an OverflowError on SQLite, a 500 for the caller).
@@ -34,3 +36,44 @@ class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
             if number is not None and not 0 < number <= MAX_ID:
                 self.fail("does_not_exist", pk_value=data)
         return super().to_internal_value(data)
+
+
+class RequestResponseField(serializers.Field):
+    """One name with two shapes: ``write`` reads it from a request, ``read`` writes it back.
+
+    For a field whose answer is richer than what a client sends (an interaction's
+    ``promises``: the commitments to create go in, the full promises come out).
+    Both serializers are built once with their parent, not once per row, and the
+    schema documents each in its direction (``RequestResponseFieldSchema``).
+    """
+
+    def __init__(self, *, read, write, **kwargs):
+        self.read = read
+        self.write = write
+        super().__init__(**kwargs)
+
+    def bind(self, field_name, parent):
+        super().bind(field_name, parent)
+        # Bound below this field, both reach the root serializer's context.
+        self.read.bind(field_name, self)
+        self.write.bind(field_name, self)
+
+    def get_value(self, dictionary):
+        return self.write.get_value(dictionary)
+
+    def run_validation(self, data=empty):
+        is_empty, data = self.validate_empty_values(data)
+        if is_empty:
+            return data
+        return self.write.run_validation(data)
+
+    def to_representation(self, value):
+        return self.read.to_representation(value)
+
+
+class RequestResponseFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = RequestResponseField
+
+    def map_serializer_field(self, auto_schema, direction):
+        shape = self.target.write if direction == "request" else self.target.read
+        return auto_schema._map_serializer_field(shape, direction)
