@@ -128,9 +128,7 @@ class TeamViewSet(
 
 class UserSerializer(serializers.ModelSerializer):
     role = serializers.ChoiceField(choices=["rep", "lead", "admin"], default="rep")
-    team = VisibleRelatedField(
-        teams_visible_to, queryset=Team.objects.all(), allow_null=True, required=False
-    )
+    team = VisibleRelatedField(teams_visible_to, model=Team, allow_null=True, required=False)
     password = serializers.CharField(
         write_only=True, style={"input_type": "password"}, trim_whitespace=False
     )
@@ -187,8 +185,8 @@ def health_summary(account: Account) -> dict | None:
 
 
 class AccountSerializer(serializers.ModelSerializer):
-    owner = VisibleRelatedField(users_visible_to, queryset=User.objects.all(), required=False)
-    team = VisibleRelatedField(teams_visible_to, queryset=Team.objects.all(), required=False)
+    owner = VisibleRelatedField(users_visible_to, model=User, required=False)
+    team = VisibleRelatedField(teams_visible_to, model=Team, required=False)
     health = serializers.SerializerMethodField()
 
     class Meta:
@@ -240,7 +238,7 @@ class AccountViewSet(viewsets.ModelViewSet):
 
 
 class ContactSerializer(serializers.ModelSerializer):
-    account = VisibleRelatedField(accounts_visible_to, queryset=Account.objects.all())
+    account = VisibleRelatedField(accounts_visible_to, model=Account)
 
     class Meta:
         model = Contact

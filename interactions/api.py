@@ -20,10 +20,8 @@ from relcrm.api.pagination import TimelinePagination
 
 
 class InteractionSerializer(serializers.ModelSerializer):
-    account = VisibleRelatedField(accounts_visible_to, queryset=Account.objects.all())
-    contacts = VisibleRelatedField(
-        contacts_visible_to, queryset=Contact.objects.all(), many=True, required=False
-    )
+    account = VisibleRelatedField(accounts_visible_to, model=Account)
+    contacts = VisibleRelatedField(contacts_visible_to, model=Contact, many=True, required=False)
     sentiment = serializers.IntegerField(min_value=-2, max_value=2, allow_null=True, required=False)
     external_id = serializers.CharField(
         max_length=200, allow_null=True, allow_blank=True, required=False

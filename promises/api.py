@@ -35,14 +35,14 @@ ACTION_ONLY_FIELDS = {
 
 
 class PromiseSerializer(serializers.ModelSerializer):
-    account = VisibleRelatedField(accounts_visible_to, queryset=Account.objects.all())
+    account = VisibleRelatedField(accounts_visible_to, model=Account)
     contact = VisibleRelatedField(
-        contacts_visible_to, queryset=Contact.objects.all(), allow_null=True, required=False
+        contacts_visible_to, model=Contact, allow_null=True, required=False
     )
     interaction = VisibleRelatedField(
-        interactions_visible_to, queryset=Interaction.objects.all(), allow_null=True, required=False
+        interactions_visible_to, model=Interaction, allow_null=True, required=False
     )
-    owner = VisibleRelatedField(users_visible_to, queryset=User.objects.all(), required=False)
+    owner = VisibleRelatedField(users_visible_to, model=User, required=False)
     kept_on_time = serializers.BooleanField(read_only=True, allow_null=True)
     is_overdue = serializers.SerializerMethodField()
 
@@ -91,7 +91,7 @@ class NestedPromiseSerializer(serializers.Serializer):
     description = serializers.CharField()
     due_at = serializers.DateTimeField()
     contact = VisibleRelatedField(
-        contacts_visible_to, queryset=Contact.objects.all(), allow_null=True, required=False
+        contacts_visible_to, model=Contact, allow_null=True, required=False
     )
 
 
