@@ -17,9 +17,10 @@ Where the trust recompute plugs in (when the trust engine lands), as a
   above in MiB, target ``below(1024, "MiB")``.
 """
 
-from benchmarks.scenarios import api_load, overdue_sweep
+from benchmarks.scenarios import api_load, overdue_sweep, trust_recompute
 
 SCENARIOS = {
     "sweep": overdue_sweep.run,
     "api": api_load.run,
+    "trust": trust_recompute.run,
 }

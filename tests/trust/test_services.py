@@ -359,3 +359,52 @@ def test_the_recompute_works_with_the_debug_cursor_on(team_a, settings):
         result = services.compute_account_health(account.pk)
     assert result.snapshots == 1
     assert any("GROUP BY account_id" in query["sql"] for query in queries.captured_queries)
+
+
+def test_the_one_pass_recompute_of_all_accounts_equals_each_account_alone(histories, team_a):
+    accounts, now = histories
+    # An archived account between the others: the one-pass stream must skip its rows.
+    archived = accounts[5]
+    Account.objects.filter(pk=archived.pk).update(archived_at=now)
+    result = services.compute_trust_health(all_accounts=True, as_of=now, chunk_size=4)
+    assert result.accounts == len(accounts) - 1
+    for account in accounts:
+        stored = TrustSnapshot.objects.filter(account=account).first()
+        if account.pk == archived.pk:
+            assert stored is None
+            continue
+        alone = services.health_for([account.pk], as_of=now)[account.pk].to_dict()
+        assert (stored.score, stored.band, stored.confidence) == (
+            alone["score"],
+            alone["band"],
+            alone["confidence"],
+        )
+        assert (stored.components, stored.explanation) == (
+            alone["components"],
+            alone["explanation"],
+        )
+        refreshed = Account.objects.get(pk=account.pk)
+        assert refreshed.health_digest == services.digest(
+            services.health_for([account.pk], as_of=now)[account.pk]
+        )
+
+
+def test_a_write_landing_during_a_recompute_of_all_keeps_the_account_stale(team_a, monkeypatch):
+    account = AccountFactory(owner=team_a.rep)
+    services.compute_trust_health(all_accounts=True)
+    Account.objects.filter(pk=account.pk).update(health_stale_at=timezone.now())
+    take = evidence_sql.EvidenceStream.take
+
+    def a_write_lands_after_the_evidence_was_read(self, account_ids):
+        evidence = take(self, account_ids)
+        mark_health_stale(account.pk)
+        return evidence
+
+    monkeypatch.setattr(
+        evidence_sql.EvidenceStream, "take", a_write_lands_after_the_evidence_was_read
+    )
+    services.compute_trust_health(all_accounts=True)
+    assert Account.objects.get(pk=account.pk).health_stale_at is not None
+    monkeypatch.undo()
+    services.compute_trust_health(all_accounts=True)
+    assert Account.objects.get(pk=account.pk).health_stale_at is None

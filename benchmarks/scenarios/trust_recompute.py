@@ -1,0 +1,213 @@
+"""Trust health: the bulk recompute and one account's recompute, each next to its SQL floor.
+
+``compute_trust --all`` runs as a child process (``harness.run_child``: wall
+time, Python and Django start-up included, and its own peak RSS), with a fixed
+``--as-of`` so that every run computes the same health. Each run starts from
+the state the data set was found in, with every account's ``health_digest``
+cleared, so that it reads, scores and writes a snapshot and the latest health
+of every active account and raises the ``health_drop`` alerts of the accounts
+entering ``at_risk`` (the nightly case: evidence fades, every digest changes).
+That is the figure held to its target. Right after it, the same command runs
+again ("repeat"): the digests are unchanged, so no snapshot is stored and only
+the latest health is rewritten (shown for information).
+
+The floor is the aggregation ``trust.evidence`` builds, run for every account
+at once (one GROUP BY statement over the promises and one over the
+interactions, with the same decay expressions and parameters), every row
+fetched, in this process (no start-up).
+
+One account's recompute is ``trust.services.compute_account_health`` for the
+account with 5,000 interactions, as the on-commit task calls it (``as_of``
+now: each call stores a snapshot), next to the same two statements for that
+one account; the two alternate.
+
+Afterwards everything is put back: the snapshots and alerts the runs wrote are
+deleted and every account's health columns restored as found.
+"""
+
+import re
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from benchmarks.dataset import HEAVY_ACCOUNT_ID
+from benchmarks.harness import INFO, Bench, Figure, below, run_child, time_runs, within_floor_ratio
+from trust import evidence as evidence_sql
+from trust.services import compute_account_health, params
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+ONE_ACCOUNT_RUNS = 30
+HEALTH_COLUMNS = (
+    "health_score",
+    "health_band",
+    "health_confidence",
+    "health_digest",
+    "health_computed_at",
+    "health_stale_at",
+)
+SNAPSHOTS = re.compile(r"(\d+) account\(s\): (\d+) new snapshot\(s\), (\d+) unchanged")
+
+
+class SavedHealth:
+    """The accounts' health columns as found, and the snapshot and alert ids before the runs."""
+
+    def save(self) -> None:
+        columns = ", ".join(HEALTH_COLUMNS)
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS bench_trust_saved")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE bench_trust_saved AS SELECT id, {columns} "
+                "FROM accounts_account"
+            )
+            cursor.execute("SELECT coalesce(max(id), 0) FROM trust_trustsnapshot")
+            self.last_snapshot = cursor.fetchone()[0]
+            cursor.execute("SELECT coalesce(max(id), 0) FROM promises_alert")
+            self.last_alert = cursor.fetchone()[0]
+
+    def restore(self, *, clear_digests: bool = False) -> None:
+        """Back to the saved state (``clear_digests``: with no digest, so every account writes)."""
+        assignments = ", ".join(
+            f"{column} = ''"
+            if clear_digests and column == "health_digest"
+            else f"{column} = s.{column}"
+            for column in HEALTH_COLUMNS
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM trust_trustsnapshot WHERE id > %s", [self.last_snapshot])
+            cursor.execute(
+                "DELETE FROM promises_alert WHERE id > %s AND kind = 'health_drop'",
+                [self.last_alert],
+            )
+            cursor.execute(
+                f"UPDATE accounts_account a SET {assignments} FROM bench_trust_saved s "
+                "WHERE a.id = s.id"
+            )
+            cursor.execute("VACUUM accounts_account, trust_trustsnapshot, promises_alert")
+
+    def drop(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS bench_trust_saved")
+
+
+def _floor(ids_clause: str, values: dict) -> int:
+    """Run the two aggregate statements and fetch every row; the number of rows.
+
+    With the settings the one-pass recompute uses (hash memory for 100,000 groups).
+    """
+    rows = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        for statement in evidence_sql.BULK_SETTINGS:
+            cursor.execute(statement)
+        for sql in evidence_sql.aggregation_queries(ids_clause):
+            cursor.execute(sql, values)
+            rows += len(cursor.fetchall())
+    return rows
+
+
+def _compute_all(as_of: datetime, expect_snapshots: int | None) -> tuple[float, int, int]:
+    """``compute_trust --all`` in a child process: seconds, peak RSS, snapshots stored."""
+    child = run_child(
+        [
+            sys.executable,
+            str(PROJECT_DIR / "manage.py"),
+            "compute_trust",
+            "--all",
+            "--as-of",
+            as_of.isoformat(),
+        ]
+    )
+    found = SNAPSHOTS.search(child.output)
+    if child.returncode != 0 or not found:
+        raise RuntimeError(f"compute_trust --all failed ({child.returncode}):\n{child.output}")
+    _, snapshots, _ = (int(group) for group in found.groups())
+    if expect_snapshots is not None and snapshots != expect_snapshots:
+        raise RuntimeError(
+            f"compute_trust --all stored {snapshots} snapshots, "
+            f"expected {expect_snapshots}:\n{child.output}"
+        )
+    return child.seconds, child.peak_rss_bytes, snapshots
+
+
+def run(bench: Bench) -> list[Figure]:
+    # A whole second, so that the child's --as-of parses to the very same moment.
+    as_of = timezone.now().replace(microsecond=0)
+    values = evidence_sql.aggregation_parameters(as_of, params())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM accounts_account WHERE archived_at IS NULL")
+        active = cursor.fetchone()[0]
+    # Every account's rows, as the recompute reads them (it skips the archived ones).
+    all_rows = "TRUE"
+    saved = SavedHealth()
+    saved.save()
+    try:
+        bench.log(f"trust: compute_trust --all ({active:,} active accounts), {bench.runs} runs")
+        _floor(all_rows, values)  # warm the caches outside the timing
+        first, repeat, floor, memory, memory_repeat = [], [], [], [], []
+        for _ in range(bench.runs):
+            saved.restore(clear_digests=True)
+            seconds, rss, _ = _compute_all(as_of, expect_snapshots=active)
+            first.append(seconds)
+            memory.append(rss / 2**20)
+            seconds, rss, _ = _compute_all(as_of, expect_snapshots=0)
+            repeat.append(seconds)
+            memory_repeat.append(rss / 2**20)
+            floor += time_runs(lambda: _floor(all_rows, values), runs=1, scale=1.0)
+
+        bench.log(f"trust: one account's recompute, {ONE_ACCOUNT_RUNS} runs")
+        one_values = evidence_sql.aggregation_parameters(timezone.now(), params())
+        one = f"account_id IN ({int(HEAVY_ACCOUNT_ID)})"
+        compute_account_health(HEAVY_ACCOUNT_ID)  # warm up
+        _floor(one, one_values)
+        single, single_floor = [], []
+        for _ in range(ONE_ACCOUNT_RUNS):
+            single += time_runs(lambda: compute_account_health(HEAVY_ACCOUNT_ID), runs=1)
+            single_floor += time_runs(lambda: _floor(one, one_values), runs=1)
+    finally:
+        saved.restore()
+        saved.drop()
+
+    chunk = settings.RELCRM_TRUST_CHUNK_SIZE
+    floor_note = "floor: the GROUP BY over promises and over interactions for every account"
+    return [
+        Figure(
+            name="compute_trust --all",
+            unit="s",
+            runs=first,
+            floor_runs=floor,
+            target=within_floor_ratio(2),
+            note=(
+                f"{active:,} accounts, every one writing a snapshot (digests cleared before each "
+                f"run), a child process incl. start-up; chunks of {chunk}; {floor_note}"
+            ),
+        ),
+        Figure(
+            name="compute_trust --all, repeat",
+            unit="s",
+            runs=repeat,
+            floor_runs=floor,
+            target=INFO,
+            note="the same --as-of again: digests unchanged, no snapshot stored",
+        ),
+        Figure(
+            name="one account's recompute (5,000 interactions)",
+            unit="ms",
+            runs=single,
+            floor_runs=single_floor,
+            target=below(10, "ms"),
+            note=(
+                f"compute_account_health({HEAVY_ACCOUNT_ID}), a snapshot stored each call; "
+                f"median of {ONE_ACCOUNT_RUNS}; floor: the same two GROUP BY for that account"
+            ),
+        ),
+        Figure(
+            name="compute_trust --all, peak memory",
+            unit="MiB",
+            runs=memory,
+            target=below(1024, "MiB"),
+            note=f"peak RSS of the child; repeat runs: {max(memory_repeat):,.0f} MiB at most",
+        ),
+    ]
