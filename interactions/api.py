@@ -93,16 +93,26 @@ class InteractionSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError({"promises": errors})
 
     def create(self, validated_data):
+        contacts_named = bool(validated_data.get("contacts"))
         interaction, created = services.log_interaction(
             logged_by=self.context["request"].user, **validated_data
         )
         self.created = created
+        interaction.contacts_named = contacts_named
         return interaction
 
     def update(self, instance, validated_data):
         for name in ("account", "promises", "external_id"):
             validated_data.pop(name, None)
         return services.update_interaction(instance, **validated_data)
+
+
+def _in_hand(instance, relation: str, rows: list) -> None:
+    """Let ``instance.<relation>.all()`` answer ``rows`` without a query, as a prefetch would."""
+    queryset = getattr(instance, relation).none()
+    queryset._result_cache = list(rows)
+    queryset._prefetch_done = True
+    instance.__dict__.setdefault("_prefetched_objects_cache", {})[relation] = queryset
 
 
 class InteractionFilter(FilterSet):
@@ -140,8 +150,16 @@ class InteractionViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         interaction = serializer.save()
-        interaction = self.get_queryset().get(pk=interaction.pk)
         created = getattr(serializer, "created", True)
+        if created:
+            # Answered from what was just written rather than read back; named
+            # contacts are read in their order (the people, not the writes).
+            _in_hand(interaction, "promises", interaction.promises_made)
+            if not interaction.contacts_named:
+                _in_hand(interaction, "contacts", [])
+        else:
+            # A replayed external_id: the interaction logged before, as the list shows it.
+            interaction = self.get_queryset().get(pk=interaction.pk)
         return Response(
             self.get_serializer(interaction).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,

@@ -55,6 +55,29 @@ def _refresh_from(target: Promise, source: Promise) -> Promise:
 # --- creating -------------------------------------------------------------------------
 
 
+def _new_promise(
+    *, account: Account, description: str, due_at: datetime, owner: User, contact, now
+) -> Promise:
+    """An unsaved promise, checked: what create_promise and log_interaction both insert."""
+    check_contact(contact, account)
+    if not description.strip():
+        raise ValidationError({"description": ["This field may not be blank."]})
+    return Promise(
+        account=account,
+        contact=contact,
+        owner=owner,
+        description=description,
+        due_at=due_at,
+        created_at=now,
+    )
+
+
+def _created_event(promise: Promise, *, by: User, now) -> PromiseEvent:
+    return PromiseEvent(
+        promise=promise, kind=PromiseEvent.Kind.CREATED, at=now, by=by, new_due_at=promise.due_at
+    )
+
+
 @transaction.atomic
 def create_promise(
     *,
@@ -69,24 +92,20 @@ def create_promise(
     """Record a commitment. A due time already past is accepted; the next sweep breaks it."""
     owner = owner or by
     _check_owner(owner, account)
-    check_contact(contact, account)
     if interaction is not None and interaction.account_id != account.pk:
         raise ValidationError({"interaction": ["This interaction belongs to another account."]})
-    if not description.strip():
-        raise ValidationError({"description": ["This field may not be blank."]})
     now = timezone.now()
-    promise = Promise.objects.create(
+    promise = _new_promise(
         account=account,
-        contact=contact,
-        interaction=interaction,
-        owner=owner,
         description=description,
         due_at=due_at,
-        created_at=now,
+        owner=owner,
+        contact=contact,
+        now=now,
     )
-    PromiseEvent.objects.create(
-        promise=promise, kind=PromiseEvent.Kind.CREATED, at=now, by=by, new_due_at=due_at
-    )
+    promise.interaction = interaction
+    promise.save(force_insert=True)
+    _created_event(promise, by=by, now=now).save(force_insert=True)
     mark_health_stale(account.pk)
     return promise
 
@@ -124,7 +143,8 @@ def log_interaction(
     ``promises`` are dicts with ``description``, ``due_at`` and optionally
     ``contact``; their owner is the person logging. Replaying an ``external_id``
     already logged for the account returns that interaction and writes nothing.
-    Returns ``(interaction, created)``.
+    Returns ``(interaction, created)``; a created one carries the promises made
+    in it, in order, as ``interaction.promises_made``.
     """
     if external_id:
         existing = Interaction.objects.filter(account=account, external_id=external_id).first()
@@ -144,37 +164,54 @@ def log_interaction(
             # checks this first, per promise (InteractionSerializer.validate).
             messages = [f"Promise {number}: {message}" for message in error.messages]
             raise ValidationError({"promises": messages}) from error
-    try:
-        with transaction.atomic():
-            interaction = Interaction.objects.create(
-                account=account,
-                logged_by=logged_by,
-                kind=kind,
-                direction=direction,
-                occurred_at=occurred_at,
-                summary=summary,
-                sentiment=sentiment,
-                external_id=external_id or None,
-            )
-    except IntegrityError:
-        # Another request logged the same external_id between our check and insert.
-        existing = Interaction.objects.filter(account=account, external_id=external_id).first()
-        if existing is None:
-            raise
-        return existing, False
-    if contacts:
-        interaction.contacts.set(contacts)
-    _note_direction(interaction)
-    for item in promises:
-        create_promise(
+    if promises:
+        _check_owner(logged_by, account)
+    now = timezone.now()
+    made = [
+        _new_promise(
             account=account,
             description=item["description"],
             due_at=item["due_at"],
+            owner=logged_by,
             contact=item.get("contact"),
-            interaction=interaction,
-            by=logged_by,
+            now=now,
         )
+        for item in promises
+    ]
+    interaction = Interaction(
+        account=account,
+        logged_by=logged_by,
+        kind=kind,
+        direction=direction,
+        occurred_at=occurred_at,
+        summary=summary,
+        sentiment=sentiment,
+        external_id=external_id or None,
+    )
+    if external_id:
+        try:
+            # Only an external id can collide; the savepoint keeps the transaction usable.
+            with transaction.atomic():
+                interaction.save(force_insert=True)
+        except IntegrityError:
+            # Another request logged the same external_id between our check and insert.
+            existing = Interaction.objects.filter(account=account, external_id=external_id).first()
+            if existing is None:
+                raise
+            return existing, False
+    else:
+        interaction.save(force_insert=True)
+    if contacts:
+        interaction.contacts.set(contacts)
+    _note_direction(interaction)
+    for promise in made:
+        promise.interaction = interaction
+    # One INSERT each for the promises and their events, whatever their number.
+    Promise.objects.bulk_create(made)
+    PromiseEvent.objects.bulk_create([_created_event(p, by=logged_by, now=now) for p in made])
     mark_health_stale(account.pk)
+    # The caller may show them next: in hand, they need not be read back.
+    interaction.promises_made = made
     return interaction, True
 
 

@@ -13,6 +13,7 @@ is made once before counting, so the once-a-minute token touch is not counted.
 """
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -185,3 +186,45 @@ def test_a_detail_costs_the_same_queries_for_2_rows_as_for_30(
         body = client.get(url).json()
     if name == "interaction":
         assert len(body["promises"]) == LARGE and len(body["contacts"]) == LARGE
+
+
+# Logging an interaction with its promises: authentication, the account, the
+# interaction, its answer times, the promises, their events, the stale mark and
+# the transaction around them; nothing per promise and nothing read back.
+MAX_POST_QUERIES = 10
+
+
+def _log_interaction(client, data: TeamData, promises: int) -> tuple[dict, int]:
+    now = timezone.now()
+    body = {
+        "account": data.account.pk,
+        "kind": "call",
+        "direction": "outbound",
+        "occurred_at": (now - timedelta(hours=1)).isoformat(),
+        "summary": "Renewal call",
+        "sentiment": 1,
+        "promises": [
+            {"description": f"Follow-up {n}", "due_at": (now + timedelta(days=n + 1)).isoformat()}
+            for n in range(promises)
+        ],
+    }
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post("/api/v1/interactions/", body, format="json")
+    assert response.status_code == 201, response.content
+    return response.json(), len(queries)
+
+
+def test_logging_an_interaction_costs_the_same_queries_for_1_promise_as_for_3(data):
+    client = client_for(data.rep)
+    assert client.get(f"/api/v1/accounts/{data.account.pk}/").status_code == 200
+
+    _, one = _log_interaction(client, data, promises=1)
+    body, three = _log_interaction(client, data, promises=3)
+
+    assert one <= MAX_POST_QUERIES, f"{one} queries to log an interaction with 1 promise"
+    assert three == one, f"{one} queries with 1 promise, {three} with 3"
+    assert [p["description"] for p in body["promises"]] == [
+        "Follow-up 0",
+        "Follow-up 1",
+        "Follow-up 2",
+    ]
