@@ -735,7 +735,7 @@ def seed(*, seed: int = DEFAULT_SEED, now: datetime | None = None) -> Story:
     # The story's own recomputes stand for the jobs: no recompute task per write.
     with (
         override_settings(
-            PASSWORD_HASHERS=["accounts.demo.DemoPasswordHasher"], RELCRM_RECOMPUTE_ON_WRITE=False
+            PASSWORD_HASHERS=["relcrm.demo.DemoPasswordHasher"], RELCRM_RECOMPUTE_ON_WRITE=False
         ),
         transaction.atomic(),
     ):

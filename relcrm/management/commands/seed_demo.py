@@ -3,10 +3,10 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count
 
-from accounts import demo
 from accounts.models import Account, Contact, User
 from interactions.models import Interaction
 from promises.models import Alert, Promise
+from relcrm import demo
 
 
 class Command(BaseCommand):

@@ -10,10 +10,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts import demo
 from accounts.models import Account, Team, User
 from interactions.models import Interaction
 from promises.models import Alert, Promise, PromiseEvent
+from relcrm import demo
 from trust.models import TrustSnapshot
 
 NOW = timezone.now()
