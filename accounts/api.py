@@ -1,7 +1,6 @@
 """REST endpoints for auth tokens, teams, users, accounts and contacts."""
 
 from django.contrib.auth import authenticate
-from django.db.models import Q
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
@@ -12,7 +11,9 @@ from rest_framework.views import APIView
 from accounts import services
 from accounts.models import Account, ApiToken, Contact, Team, User
 from accounts.selectors import (
+    accounts_matching,
     accounts_visible_to,
+    contacts_matching,
     contacts_visible_to,
     teams_visible_to,
     users_visible_to,
@@ -218,7 +219,7 @@ class AccountFilter(FilterSet):
         fields = ["owner", "team", "band"]
 
     def filter_search(self, queryset, name, value):
-        return queryset.filter(Q(name__icontains=value) | Q(domain__icontains=value))
+        return accounts_matching(queryset, value)
 
 
 class AccountViewSet(viewsets.ModelViewSet):
@@ -265,12 +266,7 @@ class ContactFilter(FilterSet):
         fields = ["account"]
 
     def filter_search(self, queryset, name, value):
-        return queryset.filter(
-            Q(first_name__icontains=value)
-            | Q(last_name__icontains=value)
-            | Q(email__icontains=value)
-            | Q(phone__icontains=value)
-        )
+        return contacts_matching(queryset, value)
 
 
 class ContactViewSet(viewsets.ModelViewSet):
