@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from accounts.models import Account, Contact
 from accounts.selectors import accounts_visible_to, contacts_visible_to
+from interactions import services as interaction_services
 from interactions.models import Interaction
 from interactions.selectors import interactions_visible_to
 from promises import services
@@ -56,8 +57,8 @@ class InteractionSerializer(serializers.ModelSerializer):
         validators = []
 
     def validate_occurred_at(self, value):
-        if value > timezone.now():
-            raise serializers.ValidationError("An interaction cannot happen in the future.")
+        if interaction_services.is_in_future(value):
+            raise serializers.ValidationError(interaction_services.FUTURE_MESSAGE)
         return value
 
     def validate(self, attrs):

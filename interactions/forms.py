@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 
 from accounts.forms import ContactsChoiceField
+from interactions import services as interaction_services
 from interactions.models import Interaction
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
@@ -49,6 +50,6 @@ class InteractionForm(forms.Form):
 
     def clean_occurred_at(self):
         occurred_at = self.cleaned_data["occurred_at"]
-        if occurred_at > timezone.now():
-            raise forms.ValidationError("An interaction cannot happen in the future.")
+        if interaction_services.is_in_future(occurred_at):
+            raise forms.ValidationError(interaction_services.FUTURE_MESSAGE)
         return occurred_at

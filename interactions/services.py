@@ -4,6 +4,7 @@ Logging an interaction together with the commitments made in it is
 ``promises.services.log_interaction``: it writes both.
 """
 
+from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
@@ -61,5 +62,15 @@ def refresh_answers(account_id: int) -> None:
     )
 
 
+FUTURE_MESSAGE = "An interaction cannot happen in the future."
+
+
 def is_in_future(moment) -> bool:
+    """The one rule for when an interaction can be logged: not after now."""
     return moment > timezone.now()
+
+
+def check_occurred_at(moment) -> None:
+    """Refuse an interaction dated in the future, as a field error."""
+    if is_in_future(moment):
+        raise ValidationError({"occurred_at": [FUTURE_MESSAGE]})

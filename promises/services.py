@@ -150,8 +150,7 @@ def log_interaction(
         existing = Interaction.objects.filter(account=account, external_id=external_id).first()
         if existing is not None:
             return existing, False
-    if occurred_at > timezone.now():
-        raise ValidationError({"occurred_at": ["An interaction cannot happen in the future."]})
+    interaction_services.check_occurred_at(occurred_at)
     contacts = list(contacts)
     for contact in contacts:
         check_contact(contact, account, field="contacts")
@@ -228,8 +227,8 @@ def _note_direction(interaction: Interaction) -> None:
 def update_interaction(interaction: Interaction, *, contacts=None, **fields) -> Interaction:
     """Correct a logged interaction (its account and promises stay as they are)."""
     occurred_at = fields.get("occurred_at")
-    if occurred_at is not None and occurred_at > timezone.now():
-        raise ValidationError({"occurred_at": ["An interaction cannot happen in the future."]})
+    if occurred_at is not None:
+        interaction_services.check_occurred_at(occurred_at)
     if contacts is not None:
         for contact in contacts:
             check_contact(contact, interaction.account, field="contacts")
