@@ -1,6 +1,7 @@
 """REST endpoints for auth tokens, teams, users, accounts and contacts."""
 
 from django.contrib.auth import authenticate
+from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
@@ -20,6 +21,7 @@ from accounts.selectors import (
 )
 from relcrm.api.fields import VisibleRelatedField
 from relcrm.api.filters import FilterSet
+from relcrm.api.lean import LeanListMixin, iso
 from relcrm.api.throttling import FailOpenMixin
 
 
@@ -173,15 +175,18 @@ class HealthSummarySerializer(serializers.Serializer):
     computed_at = serializers.DateTimeField()
 
 
-def health_summary(account: Account) -> dict | None:
-    """The latest health as denormalised on the account, or None before the first."""
-    if account.health_computed_at is None:
+HEALTH_COLUMNS = ("health_score", "health_band", "health_confidence", "health_computed_at")
+
+
+def health_summary(row: dict, tz=None) -> dict | None:
+    """The latest health as denormalised on an account (its ``HEALTH_COLUMNS``), or None."""
+    if row["health_computed_at"] is None:
         return None
     return {
-        "score": account.health_score,
-        "band": account.health_band,
-        "confidence": account.health_confidence,
-        "computed_at": serializers.DateTimeField().to_representation(account.health_computed_at),
+        "score": row["health_score"],
+        "band": row["health_band"],
+        "confidence": row["health_confidence"],
+        "computed_at": iso(row["health_computed_at"], tz),
     }
 
 
@@ -197,7 +202,7 @@ class AccountSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(HealthSummarySerializer(allow_null=True))
     def get_health(self, account) -> dict | None:
-        return health_summary(account)
+        return health_summary({column: getattr(account, column) for column in HEALTH_COLUMNS})
 
     def create(self, validated_data):
         owner = validated_data.pop("owner", None) or self.context["request"].user
@@ -222,11 +227,27 @@ class AccountFilter(FilterSet):
         return accounts_matching(queryset, value)
 
 
-class AccountViewSet(viewsets.ModelViewSet):
+class AccountViewSet(LeanListMixin, viewsets.ModelViewSet):
     serializer_class = AccountSerializer
     filterset_class = AccountFilter
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     queryset = Account.objects.none()
+    lean_fields = ("id", "name", "domain", "owner_id", "team_id", "created_at", *HEALTH_COLUMNS)
+
+    def lean_rows(self, rows):
+        tz = timezone.get_current_timezone()
+        return [
+            {
+                "id": row["id"],
+                "name": row["name"],
+                "domain": row["domain"],
+                "owner": row["owner_id"],
+                "team": row["team_id"],
+                "health": health_summary(row, tz),
+                "created_at": iso(row["created_at"], tz),
+            }
+            for row in rows
+        ]
 
     def get_queryset(self):
         return accounts_visible_to(self.request.user)

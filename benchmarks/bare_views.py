@@ -15,6 +15,7 @@ import functools
 import json
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.http import JsonResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -65,13 +66,18 @@ def _page_size(request) -> int:
         return PAGE_SIZE
 
 
-def _page(request, rows: list[dict], size: int, shape) -> JsonResponse:
-    """``{"next", "previous", "results"}`` with a next link keyed on the last id."""
+def _page(request, rows: list[dict], size: int, shape, at: str | None = None) -> JsonResponse:
+    """``{"next", "previous", "results"}`` with a next link keyed on the last id.
+
+    And on the last row's ``at`` column too for a list ordered by it first.
+    """
     next_url = None
     if len(rows) > size:
         rows = rows[:size]
         query = request.GET.copy()
         query["before"] = rows[-1]["id"]
+        if at is not None:
+            query["before_at"] = rows[-1][at].isoformat()
         next_url = request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
     return JsonResponse({"next": next_url, "previous": None, "results": [shape(r) for r in rows]})
 
@@ -150,9 +156,13 @@ def interactions(request, user) -> JsonResponse:
     if request.method == "POST":
         return _log_interaction(request, user)
     size = _page_size(request)
-    queryset = _before(request, interactions_visible_to(user)).order_by("-id")
+    # Newest first by when it happened, as the API's timeline (and its index) orders it.
+    queryset = interactions_visible_to(user).order_by("-occurred_at", "-id")
     if request.GET.get("account"):
         queryset = queryset.filter(account_id=int(request.GET["account"]))
+    if request.GET.get("before_at"):
+        at, pk = parse_datetime(request.GET["before_at"]), int(request.GET["before"])
+        queryset = queryset.filter(Q(occurred_at__lt=at) | Q(occurred_at=at, id__lt=pk))
     rows = list(queryset.values(*INTERACTION_FIELDS)[: size + 1])
     ids = [row["id"] for row in rows[:size]]
     contacts: dict[int, list[int]] = {}
@@ -178,6 +188,7 @@ def interactions(request, user) -> JsonResponse:
         rows,
         size,
         lambda row: _interaction(row, contacts.get(row["id"], []), promises.get(row["id"], [])),
+        at="occurred_at",
     )
 
 

@@ -13,10 +13,11 @@ from interactions import services as interaction_services
 from interactions.models import Interaction
 from interactions.selectors import interactions_visible_to
 from promises import services
-from promises.api import NestedPromiseSerializer, PromiseSerializer
+from promises.api import PROMISE_COLUMNS, NestedPromiseSerializer, PromiseSerializer, promise_rows
 from promises.models import Promise
 from relcrm.api.fields import RequestResponseField, VisibleRelatedField
 from relcrm.api.filters import FilterSet, IdFilter
+from relcrm.api.lean import LeanListMixin, iso
 from relcrm.api.pagination import TimelinePagination
 
 
@@ -127,6 +128,7 @@ class InteractionFilter(FilterSet):
 
 
 class InteractionViewSet(
+    LeanListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -138,6 +140,10 @@ class InteractionViewSet(
     pagination_class = TimelinePagination
     http_method_names = ["get", "post", "patch", "head", "options"]
     queryset = Interaction.objects.none()
+    lean_fields = (
+        "id", "account_id", "kind", "direction", "occurred_at", "summary", "sentiment",
+        "external_id", "logged_by_id", "created_at",
+    )  # fmt: skip
 
     def get_queryset(self):
         return interactions_visible_to(self.request.user).prefetch_related(
@@ -146,6 +152,42 @@ class InteractionViewSet(
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "now": timezone.now()}
+
+    def lean_rows(self, rows):
+        """The page with each interaction's contacts (by name) and promises (by id)."""
+        ids = [row["id"] for row in rows]
+        contacts: dict[int, list[int]] = {pk: [] for pk in ids}
+        present = (
+            Interaction.contacts.through.objects.filter(interaction_id__in=ids)
+            .order_by(*(f"contact__{name}" for name in Contact._meta.ordering))
+            .values_list("interaction_id", "contact_id")
+        )
+        for interaction_id, contact_id in present:
+            contacts[interaction_id].append(contact_id)
+        promises: dict[int, list[dict]] = {pk: [] for pk in ids}
+        tz = timezone.get_current_timezone()
+        made = (
+            Promise.objects.filter(interaction_id__in=ids).order_by("id").values(*PROMISE_COLUMNS)
+        )
+        for promise in promise_rows(list(made), timezone.now(), tz):
+            promises[promise["interaction"]].append(promise)
+        return [
+            {
+                "id": row["id"],
+                "account": row["account_id"],
+                "contacts": contacts[row["id"]],
+                "kind": row["kind"],
+                "direction": row["direction"],
+                "occurred_at": iso(row["occurred_at"], tz),
+                "summary": row["summary"],
+                "sentiment": row["sentiment"],
+                "external_id": row["external_id"],
+                "logged_by": row["logged_by_id"],
+                "promises": promises[row["id"]],
+                "created_at": iso(row["created_at"], tz),
+            }
+            for row in rows
+        ]
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)

@@ -16,6 +16,7 @@ from promises.selectors import alerts_visible_to, promises_visible_to
 from relcrm.api.actions import transition
 from relcrm.api.fields import VisibleRelatedField
 from relcrm.api.filters import FilterSet
+from relcrm.api.lean import LeanListMixin, iso
 from relcrm.api.pagination import IdCursorPagination
 
 
@@ -85,6 +86,34 @@ class PromiseSerializer(serializers.ModelSerializer):
         return services.update_promise(instance, **validated_data)
 
 
+PROMISE_COLUMNS = (
+    "id", "account_id", "contact_id", "interaction_id", "owner_id", "description", "due_at",
+    "status", "kept_at", "created_at",
+)  # fmt: skip
+
+
+def promise_rows(rows: list[dict], now, tz=None) -> list[dict]:
+    """``PromiseSerializer``'s answer for rows of ``PROMISE_COLUMNS`` (the lean lists)."""
+    tz = tz or timezone.get_current_timezone()
+    return [
+        {
+            "id": row["id"],
+            "account": row["account_id"],
+            "contact": row["contact_id"],
+            "interaction": row["interaction_id"],
+            "owner": row["owner_id"],
+            "description": row["description"],
+            "due_at": iso(row["due_at"], tz),
+            "status": row["status"],
+            "kept_at": iso(row["kept_at"], tz),
+            "kept_on_time": None if row["kept_at"] is None else row["kept_at"] <= row["due_at"],
+            "is_overdue": row["status"] == Promise.Status.OPEN and row["due_at"] < now,
+            "created_at": iso(row["created_at"], tz),
+        }
+        for row in rows
+    ]
+
+
 class NestedPromiseSerializer(serializers.Serializer):
     """A commitment made in an interaction, created with it."""
 
@@ -129,6 +158,7 @@ class PromiseEventSerializer(serializers.ModelSerializer):
 
 
 class PromiseViewSet(
+    LeanListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -139,12 +169,16 @@ class PromiseViewSet(
     filterset_class = PromiseFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
     queryset = Promise.objects.none()
+    lean_fields = PROMISE_COLUMNS
 
     def get_queryset(self):
         return promises_visible_to(self.request.user)
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "now": timezone.now()}
+
+    def lean_rows(self, rows):
+        return promise_rows(rows, timezone.now())
 
     @extend_schema(request=KeepSerializer, responses=PromiseSerializer)
     @action(detail=True, methods=["post"])
