@@ -87,3 +87,20 @@ def require_postgres() -> None:
             f"(the database in use is {connection.vendor}). "
             "See benchmarks/README.md."
         )
+
+
+def create_database_if_missing() -> None:
+    """Create the database ``DATABASE_URL`` names when the server has none by that name."""
+    from django.db.utils import OperationalError
+
+    try:
+        connection.ensure_connection()
+        return
+    except OperationalError as error:
+        if "does not exist" not in str(error):
+            raise
+    name = connection.settings_dict["NAME"]
+    # Connected to the server's maintenance database, as Django creates a test database.
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE {connection.ops.quote_name(name)}")
+    print(f"created database {name}", flush=True)

@@ -48,6 +48,7 @@ from benchmarks.dataset import (  # noqa: E402
     HISTORY_YEARS,
     TOP_SHARE,
     Sizes,
+    create_database_if_missing,
     require_postgres,
     scale_from_env,
 )
@@ -848,6 +849,7 @@ def describe() -> None:
 
 def main() -> None:
     require_postgres()
+    create_database_if_missing()
     sizes = Sizes.for_scale(scale_from_env())
     print(
         f"relcrm bench data, SCALE={sizes.scale:g}: {sizes.accounts:,} accounts, "
