@@ -121,14 +121,20 @@ class PromiseEvent(models.Model):
         null=True,
         blank=True,
         related_name="promise_events",
-    )
+        db_index=False,
+    )  # indexed by promise_event_by
     note = models.TextField(blank=True, default="")
     old_due_at = models.DateTimeField(null=True, blank=True)
     new_due_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["promise", "at"], name="promise_event_promise_at")]
+        indexes = [
+            models.Index(fields=["promise", "at"], name="promise_event_promise_at"),
+            # A user's events (what deleting a user checks). The sweep's events have
+            # nobody and stay out of it: the sweep appends thousands at once.
+            models.Index(fields=["by"], name="promise_event_by", condition=Q(by__isnull=False)),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind__in=["created", "renegotiated", "kept", "broken", "released"]),
@@ -158,8 +164,13 @@ class Alert(models.Model):
         Account, on_delete=models.PROTECT, related_name="alerts", db_index=False
     )  # indexed by alert_account_status
     promise = models.ForeignKey(
-        Promise, on_delete=models.PROTECT, null=True, blank=True, related_name="alerts"
-    )
+        Promise,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="alerts",
+        db_index=False,
+    )  # indexed by alert_one_per_broken_promise
     detail = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     acknowledged_by = models.ForeignKey(
@@ -168,7 +179,8 @@ class Alert(models.Model):
         null=True,
         blank=True,
         related_name="acknowledged_alerts",
-    )
+        db_index=False,
+    )  # indexed by alert_acknowledged_by
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -176,7 +188,8 @@ class Alert(models.Model):
         null=True,
         blank=True,
         related_name="resolved_alerts",
-    )
+        db_index=False,
+    )  # indexed by alert_resolved_by
     resolved_at = models.DateTimeField(null=True, blank=True)
     note = models.TextField(blank=True, default="")
 
@@ -185,14 +198,25 @@ class Alert(models.Model):
         indexes = [
             models.Index(fields=["account", "status"], name="alert_account_status"),
             models.Index(fields=["status", "created_at"], name="alert_status_created"),
+            # Who reviewed what (what deleting a user checks). Open alerts, the ones
+            # the sweep inserts by the thousand, have no reviewer and stay out of them.
+            models.Index(
+                fields=["acknowledged_by"],
+                name="alert_acknowledged_by",
+                condition=Q(acknowledged_by__isnull=False),
+            ),
+            models.Index(
+                fields=["resolved_by"],
+                name="alert_resolved_by",
+                condition=Q(resolved_by__isnull=False),
+            ),
         ]
         constraints = [
             # One alert per broken promise, ever: the last line against a double alert.
-            models.UniqueConstraint(
-                fields=["promise"],
-                condition=Q(kind="promise_broken"),
-                name="alert_one_per_broken_promise",
-            ),
+            # Only promise_broken alerts name a promise (alert_promise_matches_kind), so
+            # the constraint need not say so, and its index also serves as the
+            # foreign key's: a promise's alert, and what deleting a promise checks.
+            models.UniqueConstraint(fields=["promise"], name="alert_one_per_broken_promise"),
             models.CheckConstraint(
                 condition=(Q(kind="promise_broken") & Q(promise__isnull=False))
                 | (Q(kind="health_drop") & Q(promise__isnull=True)),

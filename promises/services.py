@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q, Subquery
+from django.db.models import F, Q
 from django.db.models.constants import OnConflict
 from django.utils import timezone
 
@@ -500,6 +500,14 @@ def claim_promises(
     ``%s`` placeholders; datetimes in the parameters must be adapted already
     (``connection.ops.adapt_datetimefield_value``).
     """
+    sql, sql_params = _claim_sql(where, params, assign, assign_params, limit, returning)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, sql_params)
+        return cursor.fetchall()
+
+
+def _claim_sql(where, params, assign, assign_params, limit, returning) -> tuple[str, list]:
+    """The statement of ``claim_promises`` and its parameters."""
     table = connection.ops.quote_name(Promise._meta.db_table)
     pick = f"SELECT id FROM {table} WHERE {where} ORDER BY due_at LIMIT %s"
     if connection.vendor == "postgresql":
@@ -509,9 +517,7 @@ def claim_promises(
     else:
         ids = f"IN ({pick})"
     sql = f"UPDATE {table} SET {assign} WHERE id {ids} AND {where} RETURNING {returning}"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*assign_params, *params, limit, *params])
-        return cursor.fetchall()
+    return sql, [*assign_params, *params, limit, *params]
 
 
 def flag_overdue_promises(*, now: datetime | None = None, batch_size: int | None = None) -> int:
@@ -519,11 +525,12 @@ def flag_overdue_promises(*, now: datetime | None = None, batch_size: int | None
 
     Runs every minute, so the case to make cheap is "nothing is due": one
     indexed EXISTS, outside any transaction. Each batch is then claimed
-    atomically (``claim_promises``) and committed with its events and alerts,
-    so any number of sweeps may run at once and a promise is broken by exactly
-    one of them; the unique constraint on ``promise_broken`` alerts is the last
-    line against a double alert. Batches are bounded so a backlog never holds
-    row locks for long. Returns how many promises this call broke.
+    atomically (``claim_promises``) and committed with its events, alerts and
+    stale marks (on PostgreSQL all in one statement), so any number of sweeps
+    may run at once and a promise is broken by exactly one of them; the unique
+    constraint on ``promise_broken`` alerts is the last line against a double
+    alert. Batches are bounded so a backlog never holds row locks for long.
+    Returns how many promises this call broke.
     """
     now = now or timezone.now()
     batch_size = batch_size or settings.RELCRM_SWEEP_BATCH_SIZE
@@ -543,45 +550,86 @@ def flag_overdue_promises(*, now: datetime | None = None, batch_size: int | None
 @transaction.atomic
 def _flag_overdue_batch(now: datetime, batch_size: int) -> int:
     at = connection.ops.adapt_datetimefield_value(now)
-    claimed = claim_promises(
-        where="status = %s AND due_at < %s",
-        params=[Status.OPEN, at],
-        assign="status = %s, broken_at = %s, broken_disclosed = %s, updated_at = %s",
-        assign_params=[Status.BROKEN, at, False, at],
-        limit=batch_size,
-        returning="id, account_id",
+    claim = _claim_sql(
+        "status = %s AND due_at < %s",
+        [Status.OPEN, at],
+        "status = %s, broken_at = %s, broken_disclosed = %s, updated_at = %s",
+        [Status.BROKEN, at, False, at],
+        batch_size,
+        "id, account_id",
     )
-    if not claimed:
-        return 0
-    ids = [promise_id for promise_id, _ in claimed]
-    _insert_per_promise(
-        PromiseEvent,
-        ids,
-        {"promise_id": F("id"), "kind": PromiseEvent.Kind.BROKEN, "at": now, "note": "Overdue"},
+    # What mark_health_stale does, set-based, with the write's own time.
+    stale_at = connection.ops.adapt_datetimefield_value(timezone.now())
+    if connection.vendor == "postgresql":
+        return _break_in_one_statement(claim, now, stale_at)
+    return _break_step_by_step(claim, now, stale_at)
+
+
+def _break_in_one_statement(claim: tuple[str, list], now: datetime, stale_at) -> int:
+    """The batch as one statement: the claimed rows feed the rest without being read again.
+
+    Accounts are locked in id order before they are marked: concurrent sweeps
+    share accounts, and the trust recompute locks them in id order too; locking
+    them in whatever order a scan meets them deadlocks.
+    """
+    quote = connection.ops.quote_name
+    (events, event_params), (alerts, alert_params) = _broken_rows(now, "claimed p")
+    accounts = quote(Account._meta.db_table)
+    stale_column = quote(Account._meta.get_field("health_stale_at").column)
+    claim_sql, claim_params = claim
+    sql = (
+        f"WITH claimed AS ({claim_sql}), events AS ({events}), alerts AS ({alerts}), "
+        f"stale AS (UPDATE {accounts} SET {stale_column} = %s WHERE id = ANY(ARRAY("
+        f"SELECT id FROM {accounts} WHERE id IN (SELECT account_id FROM claimed) "
+        "ORDER BY id FOR UPDATE))) "
+        "SELECT count(*) FROM claimed"
     )
-    _insert_per_promise(
-        Alert,
-        ids,
-        {
-            "kind": Alert.Kind.PROMISE_BROKEN,
-            "promise_id": F("id"),
-            "account_id": F("account_id"),
-            "created_at": now,
-        },
-        ignore_conflicts=True,
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*claim_params, *event_params, *alert_params, stale_at])
+        return cursor.fetchone()[0]
+
+
+def _break_step_by_step(claim: tuple[str, list], now: datetime, stale_at) -> int:
+    """The batch one step a statement (SQLite has no INSERT or UPDATE inside WITH)."""
+    with connection.cursor() as cursor:
+        cursor.execute(*claim)
+        claimed = cursor.fetchall()
+        if not claimed:
+            return 0
+        ids = [promise_id for promise_id, _ in claimed]
+        table = connection.ops.quote_name(Promise._meta.db_table)
+        source = f"{table} p WHERE p.id IN ({', '.join(['%s'] * len(ids))})"
+        for statement in _broken_rows(now, source, ids):
+            cursor.execute(*statement)
+    # SQLite serialises writers: there are no row locks to order.
+    Account.objects.filter(pk__in={account_id for _, account_id in claimed}).update(
+        health_stale_at=stale_at
     )
-    # What mark_health_stale does, set-based, with the write's own time. Rows are
-    # locked in id order: concurrent sweeps share accounts, and locking them in
-    # whatever order a scan meets them deadlocks.
-    accounts = Account.objects.filter(pk__in={account_id for _, account_id in claimed})
-    Account.objects.filter(
-        pk__in=Subquery(accounts.order_by("pk").select_for_update().values("pk"))
-    ).update(health_stale_at=timezone.now())
     return len(claimed)
 
 
-def _insert_per_promise(model, ids: list[int], row: dict, *, ignore_conflicts=False) -> None:
-    """Insert one ``model`` row per promise in ``ids`` with a single INSERT ... SELECT.
+def _broken_rows(now: datetime, source: str, ids: Sequence[int] = ()) -> list[tuple[str, list]]:
+    """The INSERTs of the event and the alert of each promise ``source`` names ``p``.
+
+    ``source`` is SQL after FROM; ``ids`` fill its placeholders.
+    """
+    event = {"promise_id": F("id"), "kind": PromiseEvent.Kind.BROKEN, "at": now, "note": "Overdue"}
+    alert = {
+        "kind": Alert.Kind.PROMISE_BROKEN,
+        "promise_id": F("id"),
+        "account_id": F("account_id"),
+        "created_at": now,
+    }
+    return [
+        _insert_per_promise(PromiseEvent, event, source, ids),
+        _insert_per_promise(Alert, alert, source, ids, ignore_conflicts=True),
+    ]
+
+
+def _insert_per_promise(
+    model, row: dict, source: str, source_params: Sequence, *, ignore_conflicts=False
+) -> tuple[str, list]:
+    """An INSERT ... SELECT of one ``model`` row per promise of ``source``, and its parameters.
 
     ``row`` maps attribute names to values, or to ``F("<promise column>")`` for
     a value read from the promise; every other field gets its default, so the
@@ -606,9 +654,7 @@ def _insert_per_promise(model, ids: list[int], row: dict, *, ignore_conflicts=Fa
     sql = (
         f"{connection.ops.insert_statement(on_conflict=on_conflict)} "
         f"{quote(model._meta.db_table)} ({', '.join(columns)}) "
-        f"SELECT {', '.join(values)} FROM {quote(Promise._meta.db_table)} p "
-        f"WHERE p.id IN ({', '.join(['%s'] * len(ids))}) "
+        f"SELECT {', '.join(values)} FROM {source} "
         f"{connection.ops.on_conflict_suffix_sql([], on_conflict, [], [])}"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *ids])
+    return sql, [*params, *source_params]

@@ -83,7 +83,9 @@ class OverduePromises:
                 ("promises_promise", "id"),
             ):
                 cursor.execute(f"DELETE FROM {table} WHERE {column} = ANY(%s)", [self.ids])
-        _vacuum("promises_promise", "promises_promiseevent", "promises_alert")
+        # The accounts too: the sweep marked them stale, and each run should find
+        # their pages as the first one did.
+        _vacuum("promises_promise", "promises_promiseevent", "promises_alert", "accounts_account")
 
 
 def _vacuum(*tables: str) -> None:

@@ -9,14 +9,14 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Account
 from promises import services
 from promises.models import Alert, Promise, PromiseEvent
-from tests.factories import AccountFactory, PromiseFactory
+from tests.factories import AccountFactory, PromiseFactory, UserFactory
 
 Status = Promise.Status
 
@@ -275,3 +275,90 @@ def test_an_alert_already_there_for_an_overdue_promise_is_kept_and_not_doubled(d
 
     assert list(Alert.objects.filter(promise=promise)) == [existing]
     assert broken_events(promise).count() == 1
+
+
+@pytest.mark.postgres
+def test_each_batch_is_one_statement_on_postgresql(db):
+    for hours in (1, 2, 3):
+        overdue(hours=hours)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert services.flag_overdue_promises(batch_size=2) == 3
+
+    statements = [
+        query["sql"]
+        for query in queries.captured_queries
+        if not query["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "BEGIN", "COMMIT"))
+    ]
+    # Is anything due? A batch of two. Anything left? The last one.
+    assert len(statements) == 4, statements
+    assert sum(sql.startswith("WITH claimed") for sql in statements) == 2
+
+
+def wait_until_blocked(query_contains: str) -> None:
+    """Wait until another connection waits for a row lock in a query containing the text."""
+    for _ in range(200):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND query LIKE %s AND pid <> pg_backend_pid()",
+                [f"%{query_contains}%"],
+            )
+            if cursor.fetchone()[0]:
+                return
+        threading.Event().wait(0.05)
+    raise AssertionError(f"no query with {query_contains!r} waited for a lock")
+
+
+@pytest.mark.postgres
+def test_a_sweep_locks_the_accounts_it_marks_in_id_order(transactional_db):
+    """As the trust recompute does, so the two never deadlock: while the sweep waits
+    for the first account, it holds no lock on the second."""
+    first, second = sorted(AccountFactory.create_batch(2), key=lambda account: account.pk)
+    overdue(account=second, hours=2)
+    overdue(account=first, hours=1)
+    result = []
+
+    @contextmanager
+    def first_locked():
+        with transaction.atomic():
+            Account.objects.select_for_update().get(pk=first.pk)
+            yield
+
+    def sweep():
+        try:
+            result.append(services.flag_overdue_promises())
+        finally:
+            connection.close()
+
+    with held_elsewhere(first_locked):
+        sweeping = threading.Thread(target=sweep)
+        sweeping.start()
+        wait_until_blocked("WITH claimed")
+        with transaction.atomic():
+            try:
+                Account.objects.select_for_update(nowait=True).get(pk=second.pk)
+            except DatabaseError:  # pragma: no cover - the failure this test is about
+                pytest.fail("the sweep locked the second account before the first")
+    sweeping.join(timeout=30)
+
+    assert result == [2]
+    assert Account.objects.filter(pk__in=[first.pk, second.pk], health_stale_at=None).count() == 0
+
+
+@pytest.mark.postgres
+def test_whoever_wrote_or_reviewed_and_a_promises_alert_are_found_through_an_index(db):
+    """The sweep's events and alerts stay out of the partial indexes of who wrote or
+    reviewed them, yet every lookup of those columns (deleting a user or a promise
+    checks them) can use an index."""
+    user, promise = UserFactory(), overdue()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    lookups = {
+        "promise_event_by": PromiseEvent.objects.filter(by=user),
+        "alert_acknowledged_by": Alert.objects.filter(acknowledged_by=user),
+        "alert_resolved_by": Alert.objects.filter(resolved_by__in=[user]),
+        "alert_one_per_broken_promise": Alert.objects.filter(promise=promise),
+    }
+    for index, queryset in lookups.items():
+        assert index in queryset.explain(), (index, queryset.explain())
