@@ -559,13 +559,13 @@ def _flag_overdue_batch(now: datetime, batch_size: int) -> int:
         "id, account_id",
     )
     # What mark_health_stale does, set-based, with the write's own time.
-    stale_at = connection.ops.adapt_datetimefield_value(timezone.now())
+    stale_at = timezone.now()
     if connection.vendor == "postgresql":
         return _break_in_one_statement(claim, now, stale_at)
     return _break_step_by_step(claim, now, stale_at)
 
 
-def _break_in_one_statement(claim: tuple[str, list], now: datetime, stale_at) -> int:
+def _break_in_one_statement(claim: tuple[str, list], now: datetime, stale_at: datetime) -> int:
     """The batch as one statement: the claimed rows feed the rest without being read again.
 
     Accounts are locked in id order before they are marked: concurrent sweeps
@@ -585,11 +585,12 @@ def _break_in_one_statement(claim: tuple[str, list], now: datetime, stale_at) ->
         "SELECT count(*) FROM claimed"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*claim_params, *event_params, *alert_params, stale_at])
+        stale_param = connection.ops.adapt_datetimefield_value(stale_at)
+        cursor.execute(sql, [*claim_params, *event_params, *alert_params, stale_param])
         return cursor.fetchone()[0]
 
 
-def _break_step_by_step(claim: tuple[str, list], now: datetime, stale_at) -> int:
+def _break_step_by_step(claim: tuple[str, list], now: datetime, stale_at: datetime) -> int:
     """The batch one step a statement (SQLite has no INSERT or UPDATE inside WITH)."""
     with connection.cursor() as cursor:
         cursor.execute(*claim)
