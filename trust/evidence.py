@@ -9,6 +9,7 @@ is the Python reference the tests hold these queries to.
 """
 
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection
@@ -108,6 +109,19 @@ def _answered_hours() -> str:
     return "((julianday(answered_at) - julianday(occurred_at)) * 24.0)"
 
 
+def _moment_sql(aggregate: str) -> str:
+    """A timestamp aggregate as the result carries it.
+
+    PostgreSQL: seconds since the epoch as a float8, which holds every
+    microsecond timestamp exactly enough to give it back (``_to_datetime``);
+    Django's timestamptz loader is pure Python and cost more per account than
+    the rest of the row. SQLite: the stored text.
+    """
+    if connection.vendor == "postgresql":
+        return f"date_part('epoch', {aggregate})"
+    return aggregate
+
+
 def _interaction_sql(ids_clause: str) -> str:
     # The per-row values (the decay, the age, the answer time) are computed once
     # per row in a subquery and summed by the outer query: written inline, each
@@ -122,8 +136,8 @@ def _interaction_sql(ids_clause: str) -> str:
     expected = f"({answered} OR ({inbound} AND occurred_at <= %(answer_cutoff)s))"
     fields = {
         "interaction_count": "COUNT(*)",
-        "first_interaction_at": "MIN(occurred_at)",
-        "last_interaction_at": "MAX(occurred_at)",
+        "first_interaction_at": _moment_sql("MIN(occurred_at)"),
+        "last_interaction_at": _moment_sql("MAX(occurred_at)"),
         "sentiment_weight": _sum("sentiment IS NOT NULL", "di"),
         "sentiment_positive": _sum("sentiment > 0", "sentiment * di"),
         "sentiment_negative": _sum("sentiment < 0", "sentiment * di"),
@@ -183,14 +197,29 @@ def _parameters(as_of: datetime, params: Params) -> dict:
 def _to_datetime(value) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
+    if isinstance(value, float):
+        # Epoch seconds (``_moment_sql``): within a tenth of a microsecond of the
+        # stored value, which rounding to the microsecond gives back exactly.
+        return datetime.fromtimestamp(value, UTC)
     # SQLite returns MIN/MAX of a datetime column as its stored text.
     parsed = datetime.fromisoformat(value)
     return parsed.replace(tzinfo=UTC) if timezone.is_naive(parsed) else parsed
 
 
-INTEGER_FIELDS = {
-    name for name, field in Evidence.__dataclass_fields__.items() if field.type in (int, "int")
-}
+def _ids_clause(account_ids: Sequence[int]) -> str:
+    """The ``account_id`` predicate for these ids.
+
+    A range when the ids are dense (the chunks of every account): it reads one
+    stretch of the (account, occurred_at) covering index, where a long ``IN``
+    list costs planning time and a probe per id. The rows of accounts in the
+    range but not asked for are aggregated and dropped.
+    """
+    ids = sorted({int(pk) for pk in account_ids})
+    if len(ids) == 1:
+        return f"account_id = {ids[0]}"
+    if ids[-1] - ids[0] < 2 * len(ids):
+        return f"account_id BETWEEN {ids[0]} AND {ids[-1]}"
+    return "account_id IN (" + ", ".join(map(str, ids)) + ")"
 
 
 def evidence_for(
@@ -203,84 +232,14 @@ def evidence_for(
     if not account_ids:
         return {}
     values = _parameters(as_of, params)
-    ids_clause = "account_id IN (" + ", ".join(str(int(pk)) for pk in account_ids) + ")"
-    rows: dict[int, dict] = {int(pk): {} for pk in account_ids}
+    ids_clause = _ids_clause(account_ids)
+    found: list[dict[int, tuple]] = []
     with connection.cursor() as cursor:
-        for sql, names in (_promise_sql(ids_clause), _interaction_sql(ids_clause)):
+        for sql, _ in (_promise_sql(ids_clause), _interaction_sql(ids_clause)):
             cursor.execute(sql, values)
-            for account_id, *aggregates in cursor.fetchall():
-                rows[account_id].update(zip(names, aggregates, strict=True))
-    return {pk: _evidence(fields, as_of) for pk, fields in rows.items()}
-
-
-# For the one-pass aggregation of every account: 100,000 groups overflow the
-# default 4 MB of hash memory and the aggregate spills to disk (measured: 12.9 s
-# instead of 7.5 s at the reference scale); and a cursor is planned for its
-# first rows unless told the whole result is wanted (a fast-start plan through
-# the (account, occurred_at) index was 5x slower than a plain fetch).
-BULK_SETTINGS = ("SET LOCAL work_mem = '64MB'", "SET LOCAL cursor_tuple_fraction = 1.0")
-FETCH_SIZE = 2000
-
-
-class EvidenceStream:
-    """The evidence of every account, aggregated in one pass and handed out in id order.
-
-    For the recompute of all accounts, where ``evidence_for`` with chunks of ids
-    would read the interactions table once per chunk (an account's rows are
-    spread over the whole table). On PostgreSQL both aggregates run to
-    completion when opened (``WITH HOLD`` cursors, materialised as the
-    transaction commits, no lock held) and are then fetched a batch at a time,
-    so memory stays flat; elsewhere ``take`` falls back to ``evidence_for``.
-    Use as a context manager, and call ``take`` with ascending ids.
-    """
-
-    def __init__(self, *, as_of: datetime, params: Params) -> None:
-        self.as_of = as_of
-        self.params = params
-        self._streams: list[tuple[object, list[str], list]] = []
-
-    def __enter__(self) -> "EvidenceStream":
-        if connection.vendor != "postgresql":
-            return self
-        import psycopg
-        from django.db import transaction
-
-        values = _parameters(self.as_of, self.params)
-        with transaction.atomic(), connection.cursor() as settings_cursor:
-            for statement in BULK_SETTINGS:
-                settings_cursor.execute(statement)
-            for index, (sql, names) in enumerate((_promise_sql("TRUE"), _interaction_sql("TRUE"))):
-                cursor = psycopg.ServerCursor(
-                    connection.connection, f"trust_evidence_{index}", withhold=True
-                )
-                self._streams.append((cursor, names, []))
-                cursor.execute(f"{sql}\nORDER BY account_id", values)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        for cursor, _, _ in self._streams:
-            cursor.close()
-        self._streams = []
-
-    def take(self, account_ids: Sequence[int]) -> dict[int, Evidence]:
-        """The evidence of these accounts (ascending, each after those of the last call)."""
-        if not self._streams:
-            return evidence_for(account_ids, as_of=self.as_of, params=self.params)
-        rows: dict[int, dict] = {int(pk): {} for pk in account_ids}
-        for cursor, names, buffer in self._streams:
-            for pk in rows:
-                while True:
-                    if not buffer:
-                        buffer.extend(reversed(cursor.fetchmany(FETCH_SIZE)))
-                        if not buffer:
-                            break
-                    account_id = buffer[-1][0]
-                    if account_id > pk:
-                        break
-                    account_id, *aggregates = buffer.pop()
-                    if account_id == pk:
-                        rows[pk].update(zip(names, aggregates, strict=True))
-        return {pk: _evidence(fields, self.as_of) for pk, fields in rows.items()}
+            found.append({row[0]: row[1:] for row in cursor.fetchall()})
+    promises, interactions = found
+    return {int(pk): _evidence(as_of, promises.get(pk), interactions.get(pk)) for pk in account_ids}
 
 
 def aggregation_queries(ids_clause: str) -> list[str]:
@@ -298,13 +257,38 @@ def aggregation_parameters(as_of: datetime, params: Params) -> dict:
     return _parameters(as_of, params)
 
 
-def _evidence(fields: dict, as_of: datetime) -> Evidence:
-    cleaned = {}
-    for name, value in fields.items():
-        if name in ("first_interaction_at", "last_interaction_at"):
-            cleaned[name] = _to_datetime(value)
-        elif name in INTEGER_FIELDS:
-            cleaned[name] = int(value or 0)
-        else:
-            cleaned[name] = float(value or 0.0)
-    return Evidence(as_of=as_of, **cleaned)
+# Each field's value for an account with no rows (and for a sum over no rows),
+# in the order of Evidence's fields after ``as_of``: the promise aggregates
+# (``_promise_sql``), then the interaction ones from ``interaction_count`` on
+# (``_interaction_sql``), as the two queries select them; ``_evidence`` builds
+# an Evidence positionally from the two rows.
+_NAMES = [field.name for field in fields(Evidence)][1:]
+_ZEROS = tuple(
+    0 if field.type in (int, "int") else None if "datetime" in str(field.type) else 0.0
+    for field in fields(Evidence)[1:]
+)
+_PROMISE_ZEROS = _ZEROS[: _NAMES.index("interaction_count")]
+_INTERACTION_ZEROS = _ZEROS[_NAMES.index("interaction_count") :]
+
+
+def _evidence(
+    as_of: datetime, promise_row: tuple | None, interaction_row: tuple | None
+) -> Evidence:
+    """An account's ``Evidence`` from its row of each query (None: it has no rows there)."""
+    values: list = [as_of]
+    if promise_row is None:
+        values += _PROMISE_ZEROS
+    else:
+        values += [
+            z if v is None else type(z)(v) for v, z in zip(promise_row, _PROMISE_ZEROS, strict=True)
+        ]
+    if interaction_row is None:
+        values += _INTERACTION_ZEROS
+    else:
+        count, first, last, *sums = interaction_row
+        values += (int(count), _to_datetime(first), _to_datetime(last))
+        values += [
+            z if v is None else type(z)(v)
+            for v, z in zip(sums, _INTERACTION_ZEROS[3:], strict=True)
+        ]
+    return Evidence(*values)

@@ -581,28 +581,41 @@ def evidence_from_rows(
 # --- Layer 2: evidence -> health -----------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Part:
-    """A share of one component's points attributed to one fact (before wording)."""
+class _Constants:
+    """What scoring derives from `Params` alone, worked out once per `Params` instance.
 
-    key: str
-    points: float
+    `score` runs once per account in the bulk recompute; these numbers and strings are the
+    same every time, and are computed exactly as the formulas write them.
+    """
+
+    def __init__(self, params: Params) -> None:
+        weights = params.weights()
+        priors = _priors(params)
+        self.weights = weights
+        self.priors = priors
+        self.weight = tuple(weights[c] for c in COMPONENTS)
+        self.prior = tuple(priors[c] for c in COMPONENTS)
+        # `points` of a change `delta` in a component: 100 * weight * delta, left to right.
+        self.hundred_weight = tuple(100.0 * weights[c] for c in COMPONENTS)
+        self.shown_weight = tuple(round(weights[c], 3) for c in COMPONENTS)
+        lam = params.negative_sentiment_factor
+        self.prior_mass = params.prior_kept + params.prior_broken
+        self.answer_prior_mass = params.prior_answered + params.prior_unanswered
+        self.sentiment_prior_sum = params.sentiment_prior_weight * params.sentiment_prior_mean
+        self.sentiment_offset = 2 * lam
+        self.sentiment_scale = 2 + 2 * lam
+        self.prior_rhythm_sum = params.rhythm_prior_weight * params.rhythm_prior_days
+        self.recent_days = f"{params.recent_days:g}"
+        self.repair_window = f"{params.repair_window_days:g}"
+        self.response_hours = f"{params.response_window_hours:g}"
 
 
-def _reliability_masses(ev: Evidence, params: Params) -> list[tuple[str, float, float]]:
-    """(fact key, evidence mass, share of it that is a success) for each kind of outcome."""
-    late_mass = (
-        params.kept_late_credit * ev.kept_late_credit + params.kept_late_debit * ev.kept_late_debit
-    )
-    late_success = params.kept_late_credit * ev.kept_late_credit / late_mass if late_mass else 0.0
-    return [
-        ("kept_on_time", ev.kept_on_time, 1.0),
-        ("kept_late", late_mass, late_success),
-        ("silent", params.severity_silent * ev.silent_breaks, 0.0),
-        ("disclosed", params.severity_disclosed * ev.disclosed_breaks, 0.0),
-        ("overdue", params.severity_silent * ev.overdue_open, 0.0),
-        ("renegotiated", params.severity_renegotiated * ev.renegotiations, 0.0),
-    ]
+def _constants(params: Params) -> _Constants:
+    # Kept on the (frozen) instance itself: its fields, equality and hash are untouched.
+    cached = params.__dict__.get("_constants")
+    if cached is None:
+        cached = params.__dict__["_constants"] = _Constants(params)
+    return cached
 
 
 def _rhythm_days(ev: Evidence, params: Params) -> float:
@@ -640,32 +653,37 @@ def _priors(params: Params) -> dict[str, float]:
     }
 
 
-@dataclass(frozen=True)
-class _Assessment:
-    values: dict[str, float]
-    confidences: dict[str, float]
-    parts: list[_Part]
-
-
-def _assess(ev: Evidence, params: Params) -> _Assessment:
-    """Component values, confidences and the attribution of their points to facts."""
-    weights = params.weights()
-    priors = _priors(params)
-    values: dict[str, float] = {}
-    conf: dict[str, float] = {}
-    parts: list[_Part] = []
-
-    def points(component: str, delta: float) -> float:
-        return 100.0 * weights[component] * delta
+def _assess(
+    ev: Evidence, params: Params
+) -> tuple[tuple[float, ...], tuple[float, ...], list[tuple[str, float]]]:
+    """Component values and confidences (in `COMPONENTS` order) and the points of each fact."""
+    k = _constants(params)
+    r0, _, e0, _, answer0 = k.prior
+    w_rel, w_rec, w_eng, w_sent, w_resp = k.hundred_weight
 
     # Reliability: Beta posterior mean. Its change from the prior splits exactly by outcome:
     # r - r0 = sum_j m_j (y_j - r0) / total, with m_j the mass and y_j the success share.
-    r0 = priors["reliability"]
-    masses = _reliability_masses(ev, params)
-    total = params.prior_kept + params.prior_broken + math.fsum(m for _, m, _ in masses)
-    values["reliability"] = (params.prior_kept + math.fsum(m * y for _, m, y in masses)) / total
-    for key, mass, success in masses:
-        parts.append(_Part(key, points("reliability", mass * (success - r0) / total)))
+    credit = params.kept_late_credit * ev.kept_late_credit
+    late = credit + params.kept_late_debit * ev.kept_late_debit
+    late_success = credit / late if late else 0.0
+    on_time = ev.kept_on_time
+    silent = params.severity_silent * ev.silent_breaks
+    disclosed = params.severity_disclosed * ev.disclosed_breaks
+    overdue = params.severity_silent * ev.overdue_open
+    renegotiated = params.severity_renegotiated * ev.renegotiations
+    total = k.prior_mass + math.fsum((on_time, late, silent, disclosed, overdue, renegotiated))
+    # The successes: on-time keeps (share 1) and late keeps (their credit); every other kind
+    # has share 0. Two terms: their float sum is exactly rounded, as `fsum` would round it.
+    reliability = (params.prior_kept + (on_time + late * late_success)) / total
+    failure = 0.0 - r0
+    parts = [
+        ("kept_on_time", w_rel * (on_time * (1.0 - r0) / total)),
+        ("kept_late", w_rel * (late * (late_success - r0) / total)),
+        ("silent", w_rel * (silent * failure / total)),
+        ("disclosed", w_rel * (disclosed * failure / total)),
+        ("overdue", w_rel * (overdue * failure / total)),
+        ("renegotiated", w_rel * (renegotiated * failure / total)),
+    ]
     resolved = math.fsum(
         (
             ev.kept_on_time,
@@ -675,77 +693,77 @@ def _assess(ev: Evidence, params: Params) -> _Assessment:
             ev.overdue_open,
         )
     )
-    conf["reliability"] = resolved / (resolved + params.promise_confidence_mass)
+    promise_confidence = resolved / (resolved + params.promise_confidence_mass)
 
     # Recovery: fresh breaks not made good halve it at `wound_mass_half`.
-    values["recovery"] = 1.0 / (1.0 + ev.unrepaired / params.wound_mass_half)
-    parts.append(_Part("unrepaired", points("recovery", values["recovery"] - 1.0)))
-    conf["recovery"] = conf["reliability"]
+    recovery = 1.0 / (1.0 + ev.unrepaired / params.wound_mass_half)
+    parts.append(("unrepaired", w_rec * (recovery - 1.0)))
 
     # Engagement: log-logistic in silence / rhythm, shrunk to the prior by interaction count.
-    silence = _silence_days(ev)
-    if silence is None:
-        values["engagement"] = priors["engagement"]
-        conf["engagement"] = 0.0
+    last = ev.last_interaction_at
+    if last is None:
+        engagement, engagement_confidence = e0, 0.0
     else:
+        silence = max(_age_days(ev.as_of, last), 0.0)
         ratio = silence / _rhythm_days(ev, params)
         raw = 1.0 / (1.0 + (ratio / params.silence_ratio_half) ** params.silence_steepness)
         share = ev.interaction_count / (ev.interaction_count + params.engagement_prior_count)
-        values["engagement"] = priors["engagement"] + share * (raw - priors["engagement"])
-        conf["engagement"] = share
-    parts.append(
-        _Part("silence", points("engagement", values["engagement"] - priors["engagement"]))
-    )
+        engagement = e0 + share * (raw - e0)
+        engagement_confidence = share
+    parts.append(("silence", w_eng * (engagement - e0)))
 
     # Sentiment: decayed mean with a prior, negatives amplified; mapped linearly onto [0, 1]
     # so that its change splits exactly into the negative and the non-negative interactions.
     lam = params.negative_sentiment_factor
     m0 = params.sentiment_prior_mean
     denom = params.sentiment_prior_weight + ev.sentiment_weight
-    scale = 2 + 2 * lam
-    mean = (
-        params.sentiment_prior_weight * m0 + ev.sentiment_positive + lam * ev.sentiment_negative
-    ) / denom
-    values["sentiment"] = (mean + 2 * lam) / scale
+    scale = k.sentiment_scale
+    mean = (k.sentiment_prior_sum + ev.sentiment_positive + lam * ev.sentiment_negative) / denom
+    sentiment = (mean + k.sentiment_offset) / scale
     negative_shift = (lam * ev.sentiment_negative - m0 * ev.sentiment_negative_weight) / denom
     other_weight = ev.sentiment_weight - ev.sentiment_negative_weight
     other_shift = (ev.sentiment_positive - m0 * other_weight) / denom
-    parts.append(_Part("negative_tone", points("sentiment", negative_shift / scale)))
-    parts.append(_Part("other_tone", points("sentiment", other_shift / scale)))
-    conf["sentiment"] = ev.sentiment_weight / (
+    parts.append(("negative_tone", w_sent * (negative_shift / scale)))
+    parts.append(("other_tone", w_sent * (other_shift / scale)))
+    sentiment_confidence = ev.sentiment_weight / (
         ev.sentiment_weight + params.interaction_confidence_mass
     )
 
     # Responsiveness: Beta posterior mean of inbound interactions answered in time.
-    values["responsiveness"] = (params.prior_answered + ev.inbound_answered) / (
-        params.prior_answered + params.prior_unanswered + ev.inbound_expected
+    responsiveness = (params.prior_answered + ev.inbound_answered) / (
+        k.answer_prior_mass + ev.inbound_expected
     )
-    parts.append(
-        _Part(
-            "responsiveness",
-            points("responsiveness", values["responsiveness"] - priors["responsiveness"]),
-        )
-    )
-    conf["responsiveness"] = ev.inbound_expected / (
+    parts.append(("responsiveness", w_resp * (responsiveness - answer0)))
+    responsiveness_confidence = ev.inbound_expected / (
         ev.inbound_expected + params.interaction_confidence_mass
     )
-    return _Assessment(values, conf, parts)
+    values = (reliability, recovery, engagement, sentiment, responsiveness)
+    confidences = (
+        promise_confidence,
+        promise_confidence,
+        engagement_confidence,
+        sentiment_confidence,
+        responsiveness_confidence,
+    )
+    return values, confidences, parts
 
 
 def component_values(evidence: Evidence, *, params: Params = DEFAULT_PARAMS) -> dict[str, float]:
     """Each component's value in [0, 1], unrounded (`score` reports them rounded)."""
-    return dict(_assess(evidence, params).values)
+    return dict(zip(COMPONENTS, _assess(evidence, params)[0], strict=True))
 
 
 def prior_score(params: Params = DEFAULT_PARAMS) -> float:
     """The unrounded score of an account with no evidence at all."""
-    return _weighted(_priors(params), params)
+    return _weighted(_constants(params).prior, params)
 
 
-def _weighted(values: Mapping[str, float], params: Params) -> float:
-    """100 times the weighted mean of the component values, kept within [0, 100]."""
-    weights = params.weights()
-    total = 100.0 * math.fsum(weights[c] * values[c] for c in COMPONENTS)
+def _weighted(values: tuple[float, ...], params: Params) -> float:
+    """100 times the weighted mean of the component values (in `COMPONENTS` order), in [0, 100]."""
+    w = _constants(params).weight
+    total = 100.0 * math.fsum(
+        (w[0] * values[0], w[1] * values[1], w[2] * values[2], w[3] * values[3], w[4] * values[4])
+    )
     return min(max(total, 0.0), 100.0)
 
 
@@ -755,7 +773,7 @@ def raw_score(evidence: Evidence, *, params: Params = DEFAULT_PARAMS) -> float:
     Exposed because the model's orderings (a break costs more than a keep gains, ...) are exact
     on this value, while rounding to one decimal can merge two close scores.
     """
-    return _weighted(_assess(evidence, params).values, params)
+    return _weighted(_assess(evidence, params)[0], params)
 
 
 def band_of(score_value: float, params: Params = DEFAULT_PARAMS) -> str:
@@ -776,8 +794,7 @@ def _plural(n: int, singular: str, plural: str | None = None) -> str:
     return f"{n} {singular if n == 1 else (plural or singular + 's')}"
 
 
-def _recent(n_recent: int, n_total: int, params: Params) -> str:
-    days = f"{params.recent_days:g}"
+def _recent(n_recent: int, n_total: int, days: str) -> str:
     if n_recent == n_total:
         return f" in the last {days} days" if n_total else ""
     return f" ({n_recent} in the last {days} days)"
@@ -785,15 +802,16 @@ def _recent(n_recent: int, n_total: int, params: Params) -> str:
 
 def _wording(key: str, points: float, ev: Evidence, params: Params) -> str | None:
     """The plain-language fact behind one part of the score, or None when there is none."""
+    k = _constants(params)
     if key == "kept_on_time" and ev.kept_on_time_count:
         return _plural(ev.kept_on_time_count, "promise") + " kept on time"
     if key == "kept_late" and ev.kept_late_count:
         return _plural(ev.kept_late_count, "promise") + " kept late"
     if key == "silent" and ev.silent_break_count:
-        recent = _recent(ev.silent_break_recent_count, ev.silent_break_count, params)
+        recent = _recent(ev.silent_break_recent_count, ev.silent_break_count, k.recent_days)
         return _plural(ev.silent_break_count, "promise") + " broken silently" + recent
     if key == "disclosed" and ev.disclosed_break_count:
-        recent = _recent(ev.disclosed_break_recent_count, ev.disclosed_break_count, params)
+        recent = _recent(ev.disclosed_break_recent_count, ev.disclosed_break_count, k.recent_days)
         return (
             _plural(ev.disclosed_break_count, "promise")
             + " broken, with notice before the due date"
@@ -804,10 +822,9 @@ def _wording(key: str, points: float, ev: Evidence, params: Params) -> str | Non
     if key == "renegotiated" and ev.renegotiation_count:
         return _plural(ev.renegotiation_count, "due date") + " renegotiated"
     if key == "unrepaired" and ev.unrepaired_count:
-        window = f"{params.repair_window_days:g}"
         return (
             _plural(ev.unrepaired_count, "broken or overdue promise")
-            + f" not made good within {window} days"
+            + f" not made good within {k.repair_window} days"
         )
     if key == "silence":
         silence = _silence_days(ev)
@@ -820,7 +837,9 @@ def _wording(key: str, points: float, ev: Evidence, params: Params) -> str | Non
         when = "today" if days == 0 else f"{_plural(days, 'day')} ago"
         return f"last contact {when}; the usual rhythm is {rhythm}"
     if key == "negative_tone" and ev.sentiment_negative_count:
-        recent = _recent(ev.sentiment_negative_recent_count, ev.sentiment_negative_count, params)
+        recent = _recent(
+            ev.sentiment_negative_recent_count, ev.sentiment_negative_count, k.recent_days
+        )
         return (
             _plural(ev.sentiment_negative_count, "interaction") + " with a negative tone" + recent
         )
@@ -833,7 +852,7 @@ def _wording(key: str, points: float, ev: Evidence, params: Params) -> str | Non
             return f"a positive tone in {positive} of {ev.sentiment_count} interactions"
         return f"little warmth: a positive tone in only {positive} of {others} interactions"
     if key == "responsiveness" and ev.inbound_expected_count:
-        hours = f"{params.response_window_hours:g}"
+        hours = k.response_hours
         answered, expected = ev.inbound_answered_count, ev.inbound_expected_count
         if points >= 0:
             return f"{answered} of {expected} customer contacts answered within {hours} hours"
@@ -844,40 +863,54 @@ def _wording(key: str, points: float, ev: Evidence, params: Params) -> str | Non
     return None
 
 
-def _explanation(ev: Evidence, parts: list[_Part], params: Params) -> tuple[Fact, ...]:
+def _explanation(ev: Evidence, parts: list[tuple[str, float]], params: Params) -> tuple[Fact, ...]:
     facts = []
-    for part in parts:
-        effect = _rounded(part.points, 1)
-        if abs(part.points) < params.explanation_min_effect or effect == 0:
+    least = params.explanation_min_effect
+    for key, points in parts:
+        size = abs(points)
+        if size < least:
             continue
-        text = _wording(part.key, part.points, ev, params)
+        effect = round(points, 1) + 0.0
+        if effect == 0:
+            continue
+        text = _wording(key, points, ev, params)
         if text is not None:
-            facts.append((abs(part.points), part.key, Fact(text, effect)))
-    facts.sort(key=lambda f: (-f[0], f[1]))
+            facts.append((size, key, Fact(text, effect)))
+    if len(facts) > 1:
+        facts.sort(key=lambda f: (-f[0], f[1]))
     return tuple(f for _, _, f in facts[: params.explanation_size])
 
 
 def score(evidence: Evidence, *, params: Params = DEFAULT_PARAMS) -> Health:
     """The trust health that `evidence` supports: a pure function of its two arguments."""
-    weights = params.weights()
-    assessment = _assess(evidence, params)
-    priors = _priors(params)
-    rounded = round(_weighted(assessment.values, params), 1)
+    k = _constants(params)
+    values, confidences, parts = _assess(evidence, params)
+    rounded = round(_weighted(values, params), 1)
+    hundred_weight, prior, shown_weight = k.hundred_weight, k.prior, k.shown_weight
     components = {
         c: Component(
-            value=round(assessment.values[c], 3),
-            weight=round(weights[c], 3),
-            points=_rounded(100.0 * weights[c] * (assessment.values[c] - priors[c]), 1),
+            value=round(values[i], 3),
+            weight=shown_weight[i],
+            points=round(hundred_weight[i] * (values[i] - prior[i]), 1) + 0.0,
         )
-        for c in COMPONENTS
+        for i, c in enumerate(COMPONENTS)
     }
-    confidence = math.fsum(weights[c] * assessment.confidences[c] for c in COMPONENTS)
+    w = k.weight
+    confidence = math.fsum(
+        (
+            w[0] * confidences[0],
+            w[1] * confidences[1],
+            w[2] * confidences[2],
+            w[3] * confidences[3],
+            w[4] * confidences[4],
+        )
+    )
     return Health(
         score=rounded,
         band=band_of(rounded, params),
         confidence=round(min(max(confidence, 0.0), 1.0), 3),
         components=components,
-        explanation=_explanation(evidence, assessment.parts, params),
+        explanation=_explanation(evidence, parts, params),
     )
 
 

@@ -3,15 +3,21 @@
 One code path serves every caller: the one-account recompute after a write, the
 periodic recompute of stale accounts, and ``--all`` (evidence fades with time
 even when nothing happens). Accounts are taken in chunks; each chunk costs two
-aggregate queries, one scoring pass in Python and a set-based write.
+aggregate queries, one scoring pass in Python and a set-based write. For every
+account, the next chunk's queries run on a second connection while this one
+scores and writes, so the database and Python work at the same time.
 """
 
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from json.encoder import encode_basestring_ascii
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -21,7 +27,7 @@ from django.utils import timezone
 from accounts.models import Account
 from promises.services import raise_health_drop_alert
 from trust import evidence as evidence_sql
-from trust.model import Evidence, Health, Params, score
+from trust.model import COMPONENTS, Evidence, Health, Params, score
 from trust.models import TrustSnapshot
 
 logger = logging.getLogger(__name__)
@@ -65,7 +71,6 @@ def digest(health: Health) -> str:
 
 
 SEPS = (",", ":")
-DIGEST_KEYS = {"band", "components", "confidence", "explanation", "score"}
 
 
 def _digest(shown: dict) -> str:
@@ -82,7 +87,10 @@ def health_for(account_ids: Sequence[int], *, as_of: datetime) -> dict[int, Heal
 
 def compute_account_health(account_id: int, *, as_of: datetime | None = None) -> ComputeResult:
     """Recompute one account right after a write to it (the on-commit task)."""
-    return _compute_chunk([account_id], as_of=as_of or timezone.now())
+    as_of = as_of or timezone.now()
+    model_params = params()
+    seen_stale, evidence = _read([account_id], as_of=as_of, model_params=model_params)
+    return _compute_chunk(evidence, seen_stale, as_of=as_of, model_params=model_params)
 
 
 def compute_trust_health(
@@ -100,30 +108,106 @@ def compute_trust_health(
     """
     as_of = as_of or timezone.now()
     chunk_size = chunk_size or settings.RELCRM_TRUST_CHUNK_SIZE
+    model_params = params()
+    chunks = _chunks(_candidates(all_accounts, account_ids), chunk_size)
+
+    def read(chunk: list[int]) -> tuple[dict[int, datetime], dict[int, Evidence]]:
+        return _read(chunk, as_of=as_of, model_params=model_params)
+
     total = ComputeResult()
-    if all_accounts and account_ids is None:
-        # Every account: the evidence of all of them in one pass over each table
-        # (chunks of ids would each read most of the interactions' pages). The
-        # stale marks are read first, as _compute_chunk does for its chunk.
-        seen_stale = dict(
-            Account.objects.active()
-            .filter(health_stale_at__isnull=False)
-            .values_list("pk", "health_stale_at")
-        )
-        with evidence_sql.EvidenceStream(as_of=as_of, params=params()) as stream:
-            for chunk in _chunks(_candidates(True, None), chunk_size):
-                total.add(
-                    _compute_chunk(
-                        chunk,
-                        as_of=as_of,
-                        evidence=stream.take(chunk),
-                        seen_stale={pk: seen_stale.pop(pk, None) for pk in chunk},
-                    )
-                )
-        return total
-    for chunk in _chunks(_candidates(all_accounts, account_ids), chunk_size):
-        total.add(_compute_chunk(chunk, as_of=as_of))
+    # Every account: read each chunk ahead (its accounts' rows are one stretch
+    # of the covering indexes, so a chunk costs its share of one pass).
+    reads = _read_ahead(chunks, read) if all_accounts else ((c, read(c)) for c in chunks)
+    for _, (seen_stale, evidence) in reads:
+        total.add(_compute_chunk(evidence, seen_stale, as_of=as_of, model_params=model_params))
     return total
+
+
+def _read(
+    account_ids: list[int], *, as_of: datetime, model_params: Params
+) -> tuple[dict[int, datetime], dict[int, Evidence]]:
+    """What a chunk's recompute reads before it writes: the stale marks, then the evidence.
+
+    The marks are read first: a mark is cleared only if it still holds the
+    value seen here, so a write that commits while we compute (and whose rows
+    the evidence may therefore miss) keeps its account stale.
+    """
+    seen_stale = _stale_marks(account_ids)
+    evidence = evidence_sql.evidence_for(account_ids, as_of=as_of, params=model_params)
+    return seen_stale, evidence
+
+
+def _stale_marks(account_ids: list[int]) -> dict[int, datetime]:
+    """The accounts' stale marks that are set, by id."""
+    if connection.vendor != "postgresql":
+        return dict(
+            Account.objects.filter(pk__in=account_ids, health_stale_at__isnull=False).values_list(
+                "pk", "health_stale_at"
+            )
+        )
+    from psycopg.types.datetime import TimestamptzLoader
+
+    with _server_bound_cursor() as cursor:
+        # psycopg's own (compiled) loader: Django's is pure Python, and the
+        # session's time zone is already Django's.
+        cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
+        cursor.execute(
+            f"SELECT id, health_stale_at FROM {Account._meta.db_table}"
+            " WHERE id = ANY(%s) AND health_stale_at IS NOT NULL",
+            [account_ids],
+        )
+        return dict(cursor.fetchall())
+
+
+_DONE = object()
+
+
+def _read_ahead(
+    chunks: Iterator[list[int]], read: Callable[[list[int]], Any]
+) -> Iterator[tuple[list[int], Any]]:
+    """``(chunk, read(chunk))`` for each chunk, the next read already under way.
+
+    A second thread reads on a connection of its own (Django's are per thread)
+    while the caller works on the chunk it was handed; it is at most two
+    chunks ahead. Inside a transaction (or off PostgreSQL) the reads stay on
+    the caller's connection, in turn: they must see what it has written.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield from ((chunk, read(chunk)) for chunk in chunks)
+        return
+    handed: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def hand(item) -> bool:
+        while not stop.is_set():
+            try:
+                handed.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def reader() -> None:
+        try:
+            for chunk in chunks:
+                if not hand((chunk, read(chunk))):
+                    return
+            hand(_DONE)
+        except BaseException as exc:  # handed over, raised in the caller's thread
+            hand(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=reader, name="trust-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while (item := handed.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _candidates(all_accounts: bool, account_ids: Iterable[int] | None) -> Iterator[int]:
@@ -155,56 +239,70 @@ def _chunks(ids: Iterator[int], size: int) -> Iterator[list[int]]:
         yield chunk
 
 
+# A snapshot's two JSON documents as ``json.dumps(..., sort_keys=True,
+# separators=SEPS)`` writes them, filled in directly: every number of a Health
+# that ``score`` built is a float, which JSON spells as ``repr`` does.
+_SORTED_COMPONENTS = sorted(COMPONENTS)
+_COMPONENTS_JSON = (
+    "{"
+    + ",".join(f'"{c}":{{"points":%r,"value":%r,"weight":%r}}' for c in _SORTED_COMPONENTS)
+    + "}"
+)
+_FACT_JSON = '{"effect":%r,"text":%s}'
+_SHOWN_JSON = '{"band":%s,"components":%s,"confidence":%r,"explanation":%s,"score":%r}'
+
+
 @dataclass
 class _Row:
     account_id: int
     health: Health
     old_band: str
     seen_stale: datetime | None
-    # What the snapshot shows (``Health.to_dict()``), built once, and its digest.
-    shown: dict = field(init=False)
-    digest: str = field(init=False)
-
+    # The two JSON documents of the snapshot, encoded once, and the digest of
+    # everything it shows (``digest``: its payload is assembled from them).
     components_json: str = field(init=False)
     explanation_json: str = field(init=False)
+    digest: str = field(init=False)
 
     def __post_init__(self) -> None:
-        self.shown = shown = self.health.to_dict()
-        # The two JSON documents of the snapshot, encoded once: the digest's payload
-        # (``_digest``: sorted keys, no spaces) is assembled from them.
-        self.components_json = json.dumps(shown["components"], sort_keys=True, separators=SEPS)
-        self.explanation_json = json.dumps(shown["explanation"], sort_keys=True, separators=SEPS)
-        if shown.keys() != DIGEST_KEYS:
-            self.digest = _digest(shown)
-            return
-        payload = (
-            f'{{"band":{json.dumps(shown["band"])},"components":{self.components_json},'
-            f'"confidence":{json.dumps(shown["confidence"])},'
-            f'"explanation":{self.explanation_json},"score":{json.dumps(shown["score"])}}}'
+        health = self.health
+        components = health.components
+        self.components_json = _COMPONENTS_JSON % tuple(
+            value
+            for name in _SORTED_COMPONENTS
+            for value in (
+                components[name].points,
+                components[name].value,
+                components[name].weight,
+            )
+        )
+        self.explanation_json = (
+            "["
+            + ",".join(
+                _FACT_JSON % (fact.effect, encode_basestring_ascii(fact.text))
+                for fact in health.explanation
+            )
+            + "]"
+        )
+        payload = _SHOWN_JSON % (
+            encode_basestring_ascii(health.band),
+            self.components_json,
+            health.confidence,
+            self.explanation_json,
+            health.score,
         )
         self.digest = hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
 def _compute_chunk(
-    account_ids: list[int],
+    evidence: dict[int, Evidence],
+    seen_stale: dict[int, datetime],
     *,
     as_of: datetime,
-    evidence: dict[int, Evidence] | None = None,
-    seen_stale: dict[int, datetime | None] | None = None,
+    model_params: Params,
 ) -> ComputeResult:
-    """Score, store and alert for a chunk of accounts (given their evidence, or reading it)."""
-    # The stale marks as they are before the evidence is read: a mark is cleared
-    # below only if it still holds this value, so a write that commits while we
-    # compute (and that we therefore may not have seen) keeps its account stale.
-    if evidence is None:
-        seen_stale = dict(
-            Account.objects.filter(pk__in=account_ids).values_list("pk", "health_stale_at")
-        )
-        healths = health_for(account_ids, as_of=as_of)
-    else:
-        model_params = params()
-        healths = {pk: score(ev, params=model_params) for pk, ev in evidence.items()}
-    seen_stale = seen_stale or {}
+    """Score, store and alert for a chunk of accounts, given what ``_read`` read for it."""
+    healths = {pk: score(ev, params=model_params) for pk, ev in evidence.items()}
     result = ComputeResult(accounts=len(healths))
     with transaction.atomic():
         # Lock the chunk's accounts in id order (as the overdue sweep does, so the
@@ -271,8 +369,8 @@ def _insert_snapshots(rows: list[_Row], *, as_of: datetime, computed_at: datetim
                     score=row.health.score,
                     band=row.health.band,
                     confidence=row.health.confidence,
-                    components=row.shown["components"],
-                    explanation=row.shown["explanation"],
+                    components=json.loads(row.components_json),
+                    explanation=json.loads(row.explanation_json),
                 )
                 for row in rows
             ),

@@ -94,15 +94,20 @@ class SavedHealth:
             cursor.execute("DROP TABLE IF EXISTS bench_trust_saved")
 
 
+# For the one pass over every account: 100,000 groups overflow the default 4 MB
+# of hash memory and the aggregate spills to disk (12.9 s instead of 7.5 s).
+ONE_PASS_SETTINGS = ("SET LOCAL work_mem = '64MB'",)
+
+
 def _floor(ids_clause: str, values: dict, *, bulk: bool = False) -> int:
     """Run the two aggregate statements and fetch every row; the number of rows.
 
-    ``bulk``: with the settings the one-pass recompute uses (hash memory for
-    100,000 groups), in a transaction for them.
+    ``bulk``: in one pass over every account, with the hash memory that needs,
+    in a transaction for it.
     """
     rows = 0
     with transaction.atomic() if bulk else nullcontext(), connection.cursor() as cursor:
-        for statement in evidence_sql.BULK_SETTINGS if bulk else ():
+        for statement in ONE_PASS_SETTINGS if bulk else ():
             cursor.execute(statement)
         for sql in evidence_sql.aggregation_queries(ids_clause):
             cursor.execute(sql, values)

@@ -2,11 +2,13 @@
 
 import math
 import random
+import threading
 from dataclasses import fields
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Account
@@ -182,22 +184,25 @@ def test_a_change_to_a_promise_makes_the_account_stale_and_a_recompute_refreshes
     assert TrustSnapshot.objects.filter(account=account).count() == 2
 
 
-def test_a_write_landing_during_a_recompute_keeps_the_account_stale(team_a, monkeypatch):
+@pytest.mark.parametrize("all_accounts", [False, True])
+def test_a_write_landing_during_a_recompute_keeps_the_account_stale(
+    team_a, monkeypatch, all_accounts
+):
     account = AccountFactory(owner=team_a.rep)
-    services.compute_trust_health()
+    services.compute_trust_health(all_accounts=all_accounts)
     Account.objects.filter(pk=account.pk).update(health_stale_at=timezone.now())
-    read_evidence = services.health_for
+    read_evidence = evidence_sql.evidence_for
 
-    def a_write_lands_after_the_evidence_was_read(account_ids, *, as_of):
-        healths = read_evidence(account_ids, as_of=as_of)
+    def a_write_lands_after_the_evidence_was_read(account_ids, **kwargs):
+        evidence = read_evidence(account_ids, **kwargs)
         mark_health_stale(account.pk)
-        return healths
+        return evidence
 
-    monkeypatch.setattr(services, "health_for", a_write_lands_after_the_evidence_was_read)
-    services.compute_trust_health()
+    monkeypatch.setattr(evidence_sql, "evidence_for", a_write_lands_after_the_evidence_was_read)
+    services.compute_trust_health(all_accounts=all_accounts)
     assert Account.objects.get(pk=account.pk).health_stale_at is not None
     monkeypatch.undo()
-    services.compute_trust_health()
+    services.compute_trust_health(all_accounts=all_accounts)
     assert Account.objects.get(pk=account.pk).health_stale_at is None
 
 
@@ -361,13 +366,33 @@ def test_the_recompute_works_with_the_debug_cursor_on(team_a, settings):
     assert any("GROUP BY account_id" in query["sql"] for query in queries.captured_queries)
 
 
-def test_the_one_pass_recompute_of_all_accounts_equals_each_account_alone(histories, team_a):
+@pytest.mark.parametrize(
+    "committed",
+    [
+        pytest.param(False, id="in-a-transaction"),
+        # Outside a transaction each chunk is read ahead, on a second connection.
+        pytest.param(True, id="read-ahead", marks=pytest.mark.django_db(transaction=True)),
+    ],
+)
+def test_the_recompute_of_all_accounts_equals_each_account_alone(
+    histories, team_a, monkeypatch, committed
+):
     accounts, now = histories
-    # An archived account between the others: the one-pass stream must skip its rows.
+    # An archived account between the others: the chunk's range must skip its rows.
     archived = accounts[5]
     Account.objects.filter(pk=archived.pk).update(archived_at=now)
+    readers = set()
+    read = services._read
+
+    def spied(*args, **kwargs):
+        readers.add(threading.current_thread().name)
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_read", spied)
     result = services.compute_trust_health(all_accounts=True, as_of=now, chunk_size=4)
     assert result.accounts == len(accounts) - 1
+    ahead = committed and connection.vendor == "postgresql"
+    assert readers == ({"trust-read-ahead"} if ahead else {threading.current_thread().name})
     for account in accounts:
         stored = TrustSnapshot.objects.filter(account=account).first()
         if account.pk == archived.pk:
@@ -387,24 +412,3 @@ def test_the_one_pass_recompute_of_all_accounts_equals_each_account_alone(histor
         assert refreshed.health_digest == services.digest(
             services.health_for([account.pk], as_of=now)[account.pk]
         )
-
-
-def test_a_write_landing_during_a_recompute_of_all_keeps_the_account_stale(team_a, monkeypatch):
-    account = AccountFactory(owner=team_a.rep)
-    services.compute_trust_health(all_accounts=True)
-    Account.objects.filter(pk=account.pk).update(health_stale_at=timezone.now())
-    take = evidence_sql.EvidenceStream.take
-
-    def a_write_lands_after_the_evidence_was_read(self, account_ids):
-        evidence = take(self, account_ids)
-        mark_health_stale(account.pk)
-        return evidence
-
-    monkeypatch.setattr(
-        evidence_sql.EvidenceStream, "take", a_write_lands_after_the_evidence_was_read
-    )
-    services.compute_trust_health(all_accounts=True)
-    assert Account.objects.get(pk=account.pk).health_stale_at is not None
-    monkeypatch.undo()
-    services.compute_trust_health(all_accounts=True)
-    assert Account.objects.get(pk=account.pk).health_stale_at is None
