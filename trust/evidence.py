@@ -123,17 +123,22 @@ def _moment_sql(aggregate: str) -> str:
 
 
 def _interaction_sql(ids_clause: str) -> str:
-    # The per-row values (the decay, the age, the answer time) are computed once
-    # per row in a subquery and summed by the outer query: written inline, each
-    # would be evaluated again in every aggregate that uses it (PostgreSQL does
-    # not share common subexpressions). ``OFFSET 0`` keeps PostgreSQL from
-    # pulling the subquery up, which would inline them again.
-    inbound = "direction = 'inbound'"
-    answered = (
-        f"({inbound} AND answered_at IS NOT NULL AND hours <= %(window_hours)s"
-        " AND hours <= 24.0 * age)"
+    # The per-row values (the decay, and whether an inbound contact counts as
+    # answered or as expected) are computed once per row in a subquery and
+    # summed by the outer query: written inline, each would be evaluated again
+    # in every aggregate that uses it (PostgreSQL does not share common
+    # subexpressions). ``OFFSET 0`` keeps PostgreSQL from pulling the subquery
+    # up, which would inline them again.
+    hours = _answered_hours()
+    # 2: answered (within the window, and by as_of); 1: expected but not
+    # answered (the window has passed); 0: neither (or not inbound).
+    inbound_state = (
+        "CASE WHEN direction = 'inbound' AND answered_at IS NOT NULL"
+        f" AND {hours} <= %(window_hours)s AND {hours} <= 24.0 * {_age('occurred_at')} THEN 2"
+        " WHEN direction = 'inbound' AND occurred_at <= %(answer_cutoff)s THEN 1"
+        " ELSE 0 END"
     )
-    expected = f"({answered} OR ({inbound} AND occurred_at <= %(answer_cutoff)s))"
+    expected, answered = "inbound > 0", "inbound = 2"
     fields = {
         "interaction_count": "COUNT(*)",
         "first_interaction_at": _moment_sql("MIN(occurred_at)"),
@@ -155,10 +160,9 @@ def _interaction_sql(ids_clause: str) -> str:
     }
     columns = ",\n  ".join(f"{sql} AS {name}" for name, sql in fields.items())
     per_row = (
-        f"SELECT account_id, occurred_at, sentiment, direction, answered_at,\n"
+        f"SELECT account_id, occurred_at, sentiment,\n"
         f"    {_decay('interaction_rate', 'occurred_at')} AS di,\n"
-        f"    {_age('occurred_at')} AS age,\n"
-        f"    {_answered_hours()} AS hours\n"
+        f"    {inbound_state} AS inbound\n"
         f"  FROM {INTERACTION_TABLE}\n"
         f"  WHERE occurred_at <= %(as_of)s AND {ids_clause}"
         + ("\n  OFFSET 0" if connection.vendor == "postgresql" else "")
@@ -206,19 +210,23 @@ def _to_datetime(value) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if timezone.is_naive(parsed) else parsed
 
 
-def _ids_clause(account_ids: Sequence[int]) -> str:
-    """The ``account_id`` predicate for these ids.
+def _ids_clause(account_ids: Sequence[int], values: dict) -> str:
+    """The ``account_id`` predicate for these ids (adding its parameters to ``values``).
 
-    A range when the ids are dense (the chunks of every account): it reads one
-    stretch of the (account, occurred_at) covering index, where a long ``IN``
-    list costs planning time and a probe per id. The rows of accounts in the
-    range but not asked for are aggregated and dropped.
+    One id, or a range when the ids are dense (the chunks of every account),
+    as parameters: the statement's text is the same for every account or
+    chunk, so the server can keep its plan. A range reads one stretch of the
+    (account, occurred_at) covering index, where a long ``IN`` list costs
+    planning time and a probe per id; the rows of accounts in the range but
+    not asked for are aggregated and dropped.
     """
     ids = sorted({int(pk) for pk in account_ids})
     if len(ids) == 1:
-        return f"account_id = {ids[0]}"
+        values["account_id"] = ids[0]
+        return "account_id = %(account_id)s"
     if ids[-1] - ids[0] < 2 * len(ids):
-        return f"account_id BETWEEN {ids[0]} AND {ids[-1]}"
+        values["first_id"], values["last_id"] = ids[0], ids[-1]
+        return "account_id BETWEEN %(first_id)s AND %(last_id)s"
     return "account_id IN (" + ", ".join(map(str, ids)) + ")"
 
 
@@ -232,14 +240,27 @@ def evidence_for(
     if not account_ids:
         return {}
     values = _parameters(as_of, params)
-    ids_clause = _ids_clause(account_ids)
+    ids_clause = _ids_clause(account_ids, values)
     found: list[dict[int, tuple]] = []
-    with connection.cursor() as cursor:
+    with server_cursor() if connection.vendor == "postgresql" else connection.cursor() as cursor:
         for sql, _ in (_promise_sql(ids_clause), _interaction_sql(ids_clause)):
             cursor.execute(sql, values)
             found.append({row[0]: row[1:] for row in cursor.fetchall()})
     promises, interactions = found
     return {int(pk): _evidence(as_of, promises.get(pk), interactions.get(pk)) for pk in account_ids}
+
+
+def server_cursor():
+    """A psycopg cursor on Django's connection (PostgreSQL) that binds on the server.
+
+    Django's cursor quotes every parameter into the text in Python; this one
+    sends them apart, so the server may also keep the plan of a statement run
+    again. Same connection, so the same transaction.
+    """
+    import psycopg
+
+    connection.ensure_connection()
+    return psycopg.Cursor(connection.connection)
 
 
 def aggregation_queries(ids_clause: str) -> list[str]:

@@ -635,12 +635,6 @@ def _rhythm_days(ev: Evidence, params: Params) -> float:
     return min(max(rhythm, params.rhythm_min_days), params.rhythm_max_days)
 
 
-def _silence_days(ev: Evidence) -> float | None:
-    if ev.last_interaction_at is None:
-        return None
-    return max(_age_days(ev.as_of, ev.last_interaction_at), 0.0)
-
-
 def _priors(params: Params) -> dict[str, float]:
     """Each component's value with no evidence at all."""
     lam = params.negative_sentiment_factor
@@ -655,8 +649,9 @@ def _priors(params: Params) -> dict[str, float]:
 
 def _assess(
     ev: Evidence, params: Params
-) -> tuple[tuple[float, ...], tuple[float, ...], list[tuple[str, float]]]:
-    """Component values and confidences (in `COMPONENTS` order) and the points of each fact."""
+) -> tuple[tuple[float, ...], tuple[float, ...], list[tuple[str, float]], tuple[int, int] | None]:
+    """Component values and confidences (in `COMPONENTS` order), the points of each fact, and
+    the silence and the usual rhythm in whole days (None without any contact)."""
     k = _constants(params)
     r0, _, e0, _, answer0 = k.prior
     w_rel, w_rec, w_eng, w_sent, w_resp = k.hundred_weight
@@ -701,16 +696,21 @@ def _assess(
 
     # Engagement: log-logistic in silence / rhythm, shrunk to the prior by interaction count.
     last = ev.last_interaction_at
+    silence_wording = None
     if last is None:
         engagement, engagement_confidence = e0, 0.0
     else:
         silence = max(_age_days(ev.as_of, last), 0.0)
-        ratio = silence / _rhythm_days(ev, params)
+        rhythm = _rhythm_days(ev, params)
+        ratio = silence / rhythm
         raw = 1.0 / (1.0 + (ratio / params.silence_ratio_half) ** params.silence_steepness)
         share = ev.interaction_count / (ev.interaction_count + params.engagement_prior_count)
         engagement = e0 + share * (raw - e0)
         engagement_confidence = share
     parts.append(("silence", w_eng * (engagement - e0)))
+    if last is not None:
+        # The silence and the rhythm in whole days, as the explanation words them.
+        silence_wording = (round(silence), round(rhythm))
 
     # Sentiment: decayed mean with a prior, negatives amplified; mapped linearly onto [0, 1]
     # so that its change splits exactly into the negative and the non-negative interactions.
@@ -745,7 +745,7 @@ def _assess(
         sentiment_confidence,
         responsiveness_confidence,
     )
-    return values, confidences, parts
+    return values, confidences, parts, silence_wording
 
 
 def component_values(evidence: Evidence, *, params: Params = DEFAULT_PARAMS) -> dict[str, float]:
@@ -800,9 +800,10 @@ def _recent(n_recent: int, n_total: int, days: str) -> str:
     return f" ({n_recent} in the last {days} days)"
 
 
-def _wording(key: str, points: float, ev: Evidence, params: Params) -> str | None:
+def _wording(
+    key: str, points: float, ev: Evidence, k: _Constants, silence: tuple[int, int] | None
+) -> str | None:
     """The plain-language fact behind one part of the score, or None when there is none."""
-    k = _constants(params)
     if key == "kept_on_time" and ev.kept_on_time_count:
         return _plural(ev.kept_on_time_count, "promise") + " kept on time"
     if key == "kept_late" and ev.kept_late_count:
@@ -827,11 +828,9 @@ def _wording(key: str, points: float, ev: Evidence, params: Params) -> str | Non
             + f" not made good within {k.repair_window} days"
         )
     if key == "silence":
-        silence = _silence_days(ev)
         if silence is None:
             return None
-        days = round(silence)
-        rhythm = round(_rhythm_days(ev, params))
+        days, rhythm = silence
         if points < 0:
             return f"no contact for {_plural(days, 'day')}; the usual rhythm is {rhythm}"
         when = "today" if days == 0 else f"{_plural(days, 'day')} ago"
@@ -863,7 +862,13 @@ def _wording(key: str, points: float, ev: Evidence, params: Params) -> str | Non
     return None
 
 
-def _explanation(ev: Evidence, parts: list[tuple[str, float]], params: Params) -> tuple[Fact, ...]:
+def _explanation(
+    ev: Evidence,
+    parts: list[tuple[str, float]],
+    silence: tuple[int, int] | None,
+    params: Params,
+) -> tuple[Fact, ...]:
+    k = _constants(params)
     facts = []
     least = params.explanation_min_effect
     for key, points in parts:
@@ -873,7 +878,7 @@ def _explanation(ev: Evidence, parts: list[tuple[str, float]], params: Params) -
         effect = round(points, 1) + 0.0
         if effect == 0:
             continue
-        text = _wording(key, points, ev, params)
+        text = _wording(key, points, ev, k, silence)
         if text is not None:
             facts.append((size, key, Fact(text, effect)))
     if len(facts) > 1:
@@ -884,7 +889,7 @@ def _explanation(ev: Evidence, parts: list[tuple[str, float]], params: Params) -
 def score(evidence: Evidence, *, params: Params = DEFAULT_PARAMS) -> Health:
     """The trust health that `evidence` supports: a pure function of its two arguments."""
     k = _constants(params)
-    values, confidences, parts = _assess(evidence, params)
+    values, confidences, parts, silence = _assess(evidence, params)
     rounded = round(_weighted(values, params), 1)
     hundred_weight, prior, shown_weight = k.hundred_weight, k.prior, k.shown_weight
     components = {
@@ -910,7 +915,7 @@ def score(evidence: Evidence, *, params: Params = DEFAULT_PARAMS) -> Health:
         band=band_of(rounded, params),
         confidence=round(min(max(confidence, 0.0), 1.0), 3),
         components=components,
-        explanation=_explanation(evidence, parts, params),
+        explanation=_explanation(evidence, parts, silence, params),
     )
 
 
