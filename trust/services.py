@@ -153,8 +153,8 @@ def _stale_marks(account_ids: list[int]) -> dict[int, datetime]:
         cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
         cursor.execute(
             f"SELECT id, health_stale_at FROM {Account._meta.db_table}"
-            " WHERE id = ANY(%s) AND health_stale_at IS NOT NULL",
-            [account_ids],
+            " WHERE id = ANY(%s::bigint[]) AND health_stale_at IS NOT NULL",
+            [_array_literal(account_ids)],
         )
         return dict(cursor.fetchall())
 
