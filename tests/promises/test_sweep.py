@@ -347,7 +347,7 @@ def test_a_sweep_locks_the_accounts_it_marks_in_id_order(transactional_db):
 
 
 @pytest.mark.postgres
-def test_whoever_wrote_or_reviewed_and_a_promises_alert_are_found_through_an_index(db):
+def test_events_and_alerts_are_found_by_author_reviewer_or_promise_through_an_index(db):
     """The sweep's events and alerts stay out of the partial indexes of who wrote or
     reviewed them, yet every lookup of those columns (deleting a user or a promise
     checks them) can use an index."""
