@@ -80,7 +80,9 @@ class Account(models.Model):
 
     # Set (in the same transaction) by every write that should refresh health;
     # cleared by the recompute that saw it. The periodic job picks up every
-    # stale account, so a lost recompute message costs only a delay.
+    # stale account, so a lost recompute message costs only a delay. Deliberately
+    # not indexed: that job walks the accounts by id anyway, and a mark that
+    # touches no index can be a HOT update, cheap for every write and the sweep.
     health_stale_at = models.DateTimeField(null=True, blank=True)
     # The latest health, denormalised from the newest TrustSnapshot so that
     # account lists need no join.
@@ -103,11 +105,6 @@ class Account(models.Model):
                 fields=["team", "-id"],
                 name="account_team_active",
                 condition=Q(archived_at__isnull=True),
-            ),
-            models.Index(
-                fields=["health_stale_at"],
-                name="account_health_stale",
-                condition=Q(health_stale_at__isnull=False),
             ),
         ]
         constraints = [

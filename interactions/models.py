@@ -52,15 +52,14 @@ class Interaction(models.Model):
         ordering = ["-occurred_at", "-id"]
         indexes = [
             # The timeline (newest first, by time then id) and the trust
-            # aggregation of one account both read this index.
-            models.Index(fields=["account", "occurred_at", "id"], name="interaction_account_time"),
-            # The trust aggregation reads every column it needs from this index
-            # (an index-only scan): an account's rows lie on as many heap pages
-            # as it has interactions, since rows are stored in time order.
+            # aggregation of an account or a range of accounts both read this
+            # index; the aggregation finds every column it needs in it (an
+            # index-only scan), as an account's rows lie on as many heap pages as
+            # it has interactions (rows are stored in time order).
             models.Index(
-                fields=["account", "occurred_at"],
+                fields=["account", "occurred_at", "id"],
                 include=["direction", "sentiment", "answered_at"],
-                name="interaction_account_trust",
+                name="interaction_account_time",
             ),
             models.Index(fields=["occurred_at"], name="interaction_time"),
         ]

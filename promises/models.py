@@ -60,7 +60,17 @@ class Promise(models.Model):
             # The sweep and the "overdue" lists: open promises by due time. Tiny,
             # so an empty sweep costs one index probe whatever the table size.
             models.Index(fields=["due_at"], name="promise_open_due", condition=Q(status="open")),
-            models.Index(fields=["account", "due_at"], name="promise_account_due"),
+            # An account's promises by due time; it also carries every column the
+            # trust aggregation reads, so one account's recompute is an index-only
+            # scan (its promises lie on as many heap pages as it has promises).
+            models.Index(
+                fields=["account", "due_at"],
+                include=[
+                    "created_at", "kept_at", "broken_at", "released_at", "repaired_at",
+                    "renegotiated_count",
+                ],
+                name="promise_account_due",
+            ),  # fmt: skip
             models.Index(fields=["owner", "status", "due_at"], name="promise_owner_status_due"),
         ]
         constraints = [
