@@ -18,8 +18,9 @@ fetched, in this process (no start-up).
 
 One account's recompute is ``trust.services.compute_account_health`` for the
 account with 5,000 interactions, as the on-commit task calls it (``as_of``
-now: each call stores a snapshot), next to the same two statements for that
-one account; the two alternate.
+now; its digest is cleared before each call, untimed, so that each call
+stores a snapshot, as after a write that changes the health), next to the
+same two statements for that one account; the two alternate.
 
 Afterwards everything is put back: the snapshots and alerts the runs wrote are
 deleted and every account's health columns restored as found.
@@ -35,6 +36,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts.models import Account
 from benchmarks.dataset import HEAVY_ACCOUNT_ID
 from benchmarks.harness import INFO, Bench, Figure, below, run_child, time_runs, within_floor_ratio
 from trust import evidence as evidence_sql
@@ -171,7 +173,9 @@ def run(bench: Bench) -> list[Figure]:
         _floor(one, one_values)
         single, single_floor = [], []
         for _ in range(ONE_ACCOUNT_RUNS):
-            single += time_runs(lambda: compute_account_health(HEAVY_ACCOUNT_ID), runs=1)
+            single += time_runs(
+                lambda: compute_account_health(HEAVY_ACCOUNT_ID), runs=1, setup=_forget_digest
+            )
             single_floor += time_runs(lambda: _floor(one, one_values), runs=1)
     finally:
         saved.restore()
@@ -206,7 +210,8 @@ def run(bench: Bench) -> list[Figure]:
             floor_runs=single_floor,
             target=below(10, "ms"),
             note=(
-                f"compute_account_health({HEAVY_ACCOUNT_ID}), a snapshot stored each call; "
+                f"compute_account_health({HEAVY_ACCOUNT_ID}), a snapshot stored each call "
+                "(its digest cleared before, untimed); "
                 f"median of {ONE_ACCOUNT_RUNS}; floor: the same two GROUP BY for that account"
             ),
         ),
@@ -218,3 +223,8 @@ def run(bench: Bench) -> list[Figure]:
             note=f"peak RSS of the child; repeat runs: {max(memory_repeat):,.0f} MiB at most",
         ),
     ]
+
+
+def _forget_digest() -> None:
+    """Make the next recompute of the heavy account store its snapshot (as after a write)."""
+    Account.objects.filter(pk=HEAVY_ACCOUNT_ID).update(health_digest="")
