@@ -66,11 +66,15 @@ class Promise(models.Model):
             models.Index(
                 fields=["account", "due_at"],
                 include=[
-                    "created_at", "kept_at", "broken_at", "released_at", "repaired_at",
+                    "created_at",
+                    "kept_at",
+                    "broken_at",
+                    "released_at",
+                    "repaired_at",
                     "renegotiated_count",
                 ],
                 name="promise_account_due",
-            ),  # fmt: skip
+            ),
             models.Index(fields=["owner", "status", "due_at"], name="promise_owner_status_due"),
         ]
         constraints = [
