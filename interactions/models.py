@@ -61,6 +61,14 @@ class Interaction(models.Model):
                 include=["direction", "sentiment", "answered_at"],
                 name="interaction_account_time",
             ),
+            # The inbound interactions an outbound touch answers (note_outbound):
+            # those still awaiting an answer, or answered only later than it. Without
+            # it, logging a call on a busy account reads every one of its rows.
+            models.Index(
+                fields=["account", "answered_at"],
+                name="interaction_inbound_answer",
+                condition=Q(direction="inbound"),
+            ),
             models.Index(fields=["occurred_at"], name="interaction_time"),
         ]
         constraints = [

@@ -5,19 +5,30 @@ Logging an interaction together with the commitments made in it is
 """
 
 from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from interactions.models import Interaction
 
 
-def note_outbound(account_id: int, occurred_at) -> None:
-    """An outbound touch answers every earlier inbound one that was not answered sooner."""
-    Interaction.objects.filter(
+def answered_by(account_id: int, occurred_at) -> QuerySet[Interaction]:
+    """The inbound interactions an outbound touch at ``occurred_at`` answers.
+
+    The earlier ones not answered sooner: still awaiting an answer, or answered
+    only later (a call logged after the fact). The index
+    ``interaction_inbound_answer`` finds both without reading the account's rows.
+    """
+    return Interaction.objects.filter(
+        Q(answered_at__isnull=True) | Q(answered_at__gt=occurred_at),
         account_id=account_id,
         direction=Interaction.Direction.INBOUND,
         occurred_at__lte=occurred_at,
-    ).exclude(answered_at__lte=occurred_at).update(answered_at=occurred_at)
+    )
+
+
+def note_outbound(account_id: int, occurred_at) -> None:
+    """An outbound touch answers every earlier inbound one that was not answered sooner."""
+    answered_by(account_id, occurred_at).update(answered_at=occurred_at)
 
 
 def note_inbound(interaction: Interaction) -> None:

@@ -145,6 +145,25 @@ def test_an_inbound_touch_is_answered_by_the_next_outbound_one(account, reply_lo
     assert inbound.answered_at == reply.occurred_at
 
 
+def test_an_outbound_touch_answers_only_what_it_answers_sooner(account):
+    now = timezone.now()
+    inbound, _ = log(account, direction="inbound", occurred_at=now - timedelta(hours=5))
+    log(account, direction="outbound", occurred_at=now - timedelta(hours=6))  # before it
+    inbound.refresh_from_db()
+    assert inbound.answered_at is None
+
+    log(account, direction="outbound", occurred_at=now - timedelta(hours=1))
+    log(account, direction="outbound", occurred_at=now - timedelta(minutes=30))  # later
+    inbound.refresh_from_db()
+    assert inbound.answered_at == now - timedelta(hours=1)
+
+    log(
+        account, direction="outbound", occurred_at=now - timedelta(hours=3)
+    )  # logged after the fact
+    inbound.refresh_from_db()
+    assert inbound.answered_at == now - timedelta(hours=3)
+
+
 def test_moving_the_reply_recomputes_when_the_inbound_one_was_answered(account):
     now = timezone.now()
     inbound, _ = log(account, direction="inbound", occurred_at=now - timedelta(hours=3))
