@@ -8,6 +8,7 @@ account, the next chunk's queries run on a second connection while this one
 scores and writes, so the database and Python work at the same time.
 """
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -118,8 +119,11 @@ def compute_trust_health(
     # Every account: read each chunk ahead (its accounts' rows are one stretch
     # of the covering indexes, so a chunk costs its share of one pass).
     reads = _read_ahead(chunks, read) if all_accounts else ((c, read(c)) for c in chunks)
-    for _, (seen_stale, evidence) in reads:
-        total.add(_compute_chunk(evidence, seen_stale, as_of=as_of, model_params=model_params))
+    # Closed on the way out, even by an error: the reader thread and its
+    # connection stop now, not when the traceback is let go.
+    with contextlib.closing(reads):
+        for _, (seen_stale, evidence) in reads:
+            total.add(_compute_chunk(evidence, seen_stale, as_of=as_of, model_params=model_params))
     return total
 
 
@@ -304,11 +308,14 @@ def _compute_chunk(
     """Score, store and alert for a chunk of accounts, given what ``_read`` read for it."""
     healths = {pk: score(ev, params=model_params) for pk, ev in evidence.items()}
     result = ComputeResult(accounts=len(healths))
+    # Only a transaction of our own may skip waiting for its WAL (see _lock): a
+    # caller's transaction holds writes that are not derived.
+    own_transaction = not connection.in_atomic_block
     with transaction.atomic():
         # Lock the chunk's accounts in id order (as the overdue sweep does, so the
         # two cannot deadlock) and read what they show now: the band we compare
         # against for the alert and the digest of the latest snapshot.
-        current = _lock(list(healths))
+        current = _lock(list(healths), durable=not own_transaction)
         rows = [
             _Row(pk, health, current[pk][0], seen_stale.get(pk))
             for pk, health in healths.items()
@@ -329,11 +336,19 @@ def _compute_chunk(
                 )
                 result.alerts += 1
                 result.account_ids_alerted.append(row.account_id)
+        if result.alerts and own_transaction and connection.vendor == "postgresql":
+            # An alert is not derived data a later run writes again (a lead may
+            # already have seen it): this commit waits for its WAL after all.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = on")
     return result
 
 
-def _lock(account_ids: list[int]) -> dict[int, tuple[str, str]]:
-    """Lock the accounts in id order; each one's band and the digest of its latest snapshot."""
+def _lock(account_ids: list[int], *, durable: bool) -> dict[int, tuple[str, str]]:
+    """Lock the accounts in id order; each one's band and the digest of its latest snapshot.
+
+    Unless ``durable``, the transaction's commit does not wait for its WAL.
+    """
     if connection.vendor != "postgresql":
         return {
             pk: (band, old_digest)
@@ -346,8 +361,10 @@ def _lock(account_ids: list[int]) -> dict[int, tuple[str, str]]:
         # What this transaction writes is derived from rows already committed:
         # if a crash lost it, the accounts would show the health they showed
         # before and keep their stale marks, and the next recompute would
-        # write it again. So the commit need not wait for its WAL to be flushed.
-        cursor.execute("SET LOCAL synchronous_commit = off")
+        # write it again. So the commit need not wait for its WAL to be flushed
+        # (a snapshot lost that way is a point of history not written again).
+        if not durable:
+            cursor.execute("SET LOCAL synchronous_commit = off")
         cursor.execute(
             f"SELECT id, health_band, health_digest FROM {Account._meta.db_table}"
             " WHERE id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE",

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Account
@@ -414,3 +415,30 @@ def test_the_recompute_of_all_accounts_equals_each_account_alone(
         assert refreshed.health_digest == services.digest(
             services.health_for([account.pk], as_of=now)[account.pk]
         )
+
+
+def _commit_settings(account_id: int) -> list[str]:
+    """The synchronous_commit settings one recompute of the account issued (on Django's cursor)."""
+    with CaptureQueriesContext(connection) as captured:
+        services.compute_account_health(account_id)
+    return [q["sql"] for q in captured.captured_queries if "synchronous_commit" in q["sql"]]
+
+
+@pytest.mark.postgres
+def test_a_recompute_in_a_callers_transaction_keeps_its_commit_durable(team_a):
+    account = AccountFactory(owner=team_a.rep)
+    services.compute_account_health(account.pk)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_recompute_that_raises_an_alert_waits_for_its_commit(team_a):
+    account = AccountFactory(owner=team_a.rep)
+    services.compute_account_health(account.pk)
+    assert _commit_settings(account.pk) == []  # nothing to alert: derived data only
+    break_silently(account, 4)
+    assert _commit_settings(account.pk) == ["SET LOCAL synchronous_commit = on"]
+    assert Alert.objects.filter(account=account, kind="health_drop").count() == 1
