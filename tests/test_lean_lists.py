@@ -91,3 +91,13 @@ def test_the_lists_show_what_the_rows_hold(varied, rep_client):
     assert [p["is_overdue"] for p in call["promises"]] == [True, False]
     assert [p["kept_on_time"] for p in call["promises"]] == [None, True]
     assert timeline[1]["promises"] == [] and timeline[1]["contacts"] == []
+
+
+def test_a_lean_list_served_without_pagination_is_a_plain_list(varied, rep_client, monkeypatch):
+    from accounts.api import AccountViewSet
+
+    paged = rep_client.get("/api/v1/accounts/").json()["results"]
+    monkeypatch.setattr(AccountViewSet, "pagination_class", None)
+
+    plain = rep_client.get("/api/v1/accounts/").json()
+    assert sorted(plain, key=lambda row: row["id"]) == sorted(paged, key=lambda row: row["id"])

@@ -13,6 +13,7 @@ serializer's for the same rows.
 from datetime import datetime
 
 from django.utils import timezone
+from rest_framework.response import Response
 
 
 def iso(moment: datetime | None, tz=None) -> str | None:
@@ -38,5 +39,8 @@ class LeanListMixin:
     def list(self, request, *args, **kwargs):
         # The instances' prefetches do not apply to rows: lean_rows reads what it needs.
         queryset = self.filter_queryset(self.get_queryset()).prefetch_related(None)
-        page = self.paginate_queryset(queryset.values(*self.lean_fields))
+        rows = queryset.values(*self.lean_fields)
+        page = self.paginate_queryset(rows)
+        if page is None:  # a list served without pagination
+            return Response(self.lean_rows(list(rows)))
         return self.get_paginated_response(self.lean_rows(page))
