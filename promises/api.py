@@ -11,7 +11,7 @@ from accounts.selectors import accounts_visible_to, contacts_visible_to, users_v
 from interactions.models import Interaction
 from interactions.selectors import interactions_visible_to
 from promises import services
-from promises.models import Alert, Promise, PromiseEvent
+from promises.models import Alert, Promise, PromiseEvent, is_overdue, kept_on_time
 from promises.selectors import alerts_visible_to, promises_visible_to
 from relcrm.api.actions import transition
 from relcrm.api.fields import VisibleRelatedField
@@ -106,8 +106,8 @@ def promise_rows(rows: list[dict], now, tz=None) -> list[dict]:
             "due_at": iso(row["due_at"], tz),
             "status": row["status"],
             "kept_at": iso(row["kept_at"], tz),
-            "kept_on_time": None if row["kept_at"] is None else row["kept_at"] <= row["due_at"],
-            "is_overdue": row["status"] == Promise.Status.OPEN and row["due_at"] < now,
+            "kept_on_time": kept_on_time(row["kept_at"], row["due_at"]),
+            "is_overdue": is_overdue(row["status"], row["due_at"], now),
             "created_at": iso(row["created_at"], tz),
         }
         for row in rows

@@ -103,14 +103,20 @@ class Promise(models.Model):
 
     @property
     def kept_on_time(self) -> bool | None:
-        """True when kept by the due time, False when kept late, None when not kept."""
-        if self.kept_at is None:
-            return None
-        return self.kept_at <= self.due_at
+        return kept_on_time(self.kept_at, self.due_at)
 
     def is_overdue(self, now=None) -> bool:
-        """Open and past its due time (the sweep has not broken it yet)."""
-        return self.status == self.Status.OPEN and self.due_at < (now or timezone.now())
+        return is_overdue(self.status, self.due_at, now or timezone.now())
+
+
+def kept_on_time(kept_at, due_at) -> bool | None:
+    """True when kept by the due time, False when kept late, None when not kept."""
+    return None if kept_at is None else kept_at <= due_at
+
+
+def is_overdue(status: str, due_at, now) -> bool:
+    """Open and past its due time (the sweep has not broken it yet)."""
+    return status == Promise.Status.OPEN and due_at < now
 
 
 class PromiseEvent(models.Model):
