@@ -308,3 +308,8 @@ if not DEBUG:
 RELCRM_TRUST_PARAMS = json.loads(env_str("RELCRM_TRUST_PARAMS") or "{}")
 # Accounts scored per chunk of the bulk recompute: two aggregate queries each.
 RELCRM_TRUST_CHUNK_SIZE = env_int("RELCRM_TRUST_CHUNK_SIZE", 5000)
+# Processes sharing the chunks of `compute_trust --all` on PostgreSQL (each with
+# its own connection); 0: one per CPU this process may run on.
+RELCRM_TRUST_PROCESSES = env_int("RELCRM_TRUST_PROCESSES", 0) or (
+    len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+)

@@ -9,11 +9,15 @@ scores and writes, so the database and Python work at the same time.
 """
 
 import contextlib
+import gc
 import hashlib
 import json
 import logging
+import os
+import pickle
 import queue
 import threading
+import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,7 +25,7 @@ from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -100,30 +104,127 @@ def compute_trust_health(
     account_ids: Iterable[int] | None = None,
     as_of: datetime | None = None,
     chunk_size: int | None = None,
+    processes: int | None = None,
 ) -> ComputeResult:
     """Recompute the accounts whose data changed since their last health (or all of them).
 
     Safe to run twice or concurrently: each chunk locks its accounts while it
     writes, a stale mark is cleared only if no write came after this run began,
     and an account entering ``at_risk`` raises one alert however many runs see it.
+
+    Every account (``all_accounts``) on PostgreSQL: the chunks are shared among
+    ``processes`` (default ``RELCRM_TRUST_PROCESSES``) forked processes, each
+    with its own connection, since scoring is Python and one process would
+    use one CPU.
     """
     as_of = as_of or timezone.now()
     chunk_size = chunk_size or settings.RELCRM_TRUST_CHUNK_SIZE
+    processes = processes or settings.RELCRM_TRUST_PROCESSES
     model_params = params()
     chunks = _chunks(_candidates(all_accounts, account_ids), chunk_size)
 
+    def compute(chunks: Iterable[list[int]]) -> ComputeResult:
+        return _compute_chunks(
+            chunks, as_of=as_of, model_params=model_params, read_ahead=all_accounts
+        )
+
+    if (
+        all_accounts
+        and processes > 1
+        and connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+        and hasattr(os, "fork")
+    ):
+        chunk_list = list(chunks)
+        # Interleaved: each process's chunks are spread over the id range.
+        shares = [chunk_list[i::processes] for i in range(processes)]
+        return _forked([share for share in shares if share], compute)
+    return compute(chunks)
+
+
+def _compute_chunks(
+    chunks: Iterable[list[int]], *, as_of: datetime, model_params: Params, read_ahead: bool
+) -> ComputeResult:
     def read(chunk: list[int]) -> tuple[dict[int, datetime], dict[int, Evidence]]:
         return _read(chunk, as_of=as_of, model_params=model_params)
 
     total = ComputeResult()
     # Every account: read each chunk ahead (its accounts' rows are one stretch
     # of the covering indexes, so a chunk costs its share of one pass).
-    reads = _read_ahead(chunks, read) if all_accounts else ((c, read(c)) for c in chunks)
+    chunks = iter(chunks)
+    reads = _read_ahead(chunks, read) if read_ahead else ((c, read(c)) for c in chunks)
     # Closed on the way out, even by an error: the reader thread and its
     # connection stop now, not when the traceback is let go.
-    with contextlib.closing(reads):
+    with contextlib.closing(reads), _no_cycle_collection():
         for _, (seen_stale, evidence) in reads:
             total.add(_compute_chunk(evidence, seen_stale, as_of=as_of, model_params=model_params))
+    return total
+
+
+@contextlib.contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Pause Python's cycle collector while chunks are scored (restored after).
+
+    Scoring a chunk allocates thousands of small objects that live until the
+    chunk is written; each collection walks all of them again, which cost a
+    third of the scoring time. They hold no reference cycles: reference
+    counting frees every one of them as soon as its chunk is done.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _forked(
+    shares: list[list[list[int]]], compute: Callable[[list[list[int]]], ComputeResult]
+) -> ComputeResult:
+    """``compute(share)`` for each share, the first here and each other in a forked child.
+
+    Every connection is closed before forking, so that each process opens its
+    own. A child hands back its result (or the traceback of its error) through
+    a pipe; an error in any process is raised here once all of them are done.
+    """
+    connections.close_all()
+    children: list[tuple[int, int]] = []
+    for share in shares[1:]:
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: compute, report, and leave without running the parent's exit
+            os.close(read_fd)
+            status = 0
+            try:
+                report = pickle.dumps(compute(share))
+            except BaseException:
+                status = 1
+                report = pickle.dumps(traceback.format_exc())
+            finally:
+                with contextlib.suppress(BaseException):
+                    connections.close_all()
+                    with os.fdopen(write_fd, "wb") as pipe:
+                        pipe.write(report)
+                os._exit(status)
+        os.close(write_fd)
+        children.append((pid, read_fd))
+    total = ComputeResult()
+    errors: list[str] = []
+    try:
+        total.add(compute(shares[0]))
+    finally:
+        for pid, read_fd in children:
+            with os.fdopen(read_fd, "rb") as pipe:
+                report = pipe.read()
+            _, status = os.waitpid(pid, 0)
+            outcome = pickle.loads(report) if report else None
+            if isinstance(outcome, ComputeResult) and os.waitstatus_to_exitcode(status) == 0:
+                total.add(outcome)
+            else:
+                errors.append(outcome or f"exit status {os.waitstatus_to_exitcode(status)}")
+    if errors:
+        raise RuntimeError("A trust recompute process failed:\n" + "\n".join(errors))
     return total
 
 

@@ -1,5 +1,6 @@
 """Computing trust health from the database: the SQL evidence, snapshots, stale marks, alerts."""
 
+import gc
 import math
 import random
 import threading
@@ -370,15 +371,17 @@ def test_the_recompute_works_with_the_debug_cursor_on(team_a, settings):
 
 
 @pytest.mark.parametrize(
-    "committed",
+    ("committed", "processes"),
     [
-        pytest.param(False, id="in-a-transaction"),
+        pytest.param(False, 2, id="in-a-transaction"),
         # Outside a transaction each chunk is read ahead, on a second connection.
-        pytest.param(True, id="read-ahead", marks=pytest.mark.django_db(transaction=True)),
+        pytest.param(True, 1, id="read-ahead", marks=pytest.mark.django_db(transaction=True)),
+        # ... and on PostgreSQL the chunks are shared among forked processes.
+        pytest.param(True, 3, id="processes", marks=pytest.mark.django_db(transaction=True)),
     ],
 )
 def test_the_recompute_of_all_accounts_equals_each_account_alone(
-    histories, team_a, monkeypatch, committed
+    histories, team_a, monkeypatch, committed, processes
 ):
     accounts, now = histories
     # An archived account between the others: the chunk's range must skip its rows.
@@ -392,8 +395,10 @@ def test_the_recompute_of_all_accounts_equals_each_account_alone(
         return read(*args, **kwargs)
 
     monkeypatch.setattr(services, "_read", spied)
-    result = services.compute_trust_health(all_accounts=True, as_of=now, chunk_size=4)
-    assert result.accounts == len(accounts) - 1
+    result = services.compute_trust_health(
+        all_accounts=True, as_of=now, chunk_size=4, processes=processes
+    )
+    assert result.accounts == result.snapshots == len(accounts) - 1
     ahead = committed and connection.vendor == "postgresql"
     assert readers == ({"trust-read-ahead"} if ahead else {threading.current_thread().name})
     for account in accounts:
@@ -442,3 +447,36 @@ def test_a_recompute_that_raises_an_alert_waits_for_its_commit(team_a):
     break_silently(account, 4)
     assert _commit_settings(account.pk) == ["SET LOCAL synchronous_commit = on"]
     assert Alert.objects.filter(account=account, kind="health_drop").count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_recompute_process_fails_the_whole_run(histories, monkeypatch):
+    accounts, now = histories
+    # Chunks of 4 shared by 2 processes: the second chunk is the forked child's.
+    doomed = accounts[4].pk
+    read = services._read
+
+    def failing(chunk, **kwargs):
+        if doomed in chunk:
+            raise ValueError("the disk is on fire")
+        return read(chunk, **kwargs)
+
+    monkeypatch.setattr(services, "_read", failing)
+    with pytest.raises(RuntimeError, match=r"(?s)recompute process failed.*the disk is on fire"):
+        services.compute_trust_health(all_accounts=True, as_of=now, chunk_size=4, processes=2)
+    # The first process's chunks were written; the failed chunk was not.
+    assert TrustSnapshot.objects.filter(account_id=accounts[0].pk).exists()
+    assert not TrustSnapshot.objects.filter(account_id=doomed).exists()
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_bulk_recompute_gives_the_cycle_collector_back_as_it_found_it(histories, enabled):
+    _, now = histories
+    was = gc.isenabled()
+    try:
+        (gc.enable if enabled else gc.disable)()
+        services.compute_trust_health(all_accounts=True, as_of=now, chunk_size=4)
+        assert gc.isenabled() == enabled
+    finally:
+        (gc.enable if was else gc.disable)()
