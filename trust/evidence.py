@@ -45,11 +45,12 @@ def _sum(predicate: str, value: str | None = None) -> str:
     """The sum of ``value`` (the count without one) over the rows where ``predicate`` holds.
 
     A ``FILTER`` clause: the value is not even evaluated for the other rows. The
-    sum of no rows is NULL, read as 0.
+    sum of no rows is 0.0 rather than NULL, so that every value arrives as the
+    float or int its ``Evidence`` field holds.
     """
     if value is None:
         return f"COUNT(*) FILTER (WHERE {predicate})"
-    return f"SUM({value}) FILTER (WHERE {predicate})"
+    return f"COALESCE(SUM({value}) FILTER (WHERE {predicate}), 0.0)"
 
 
 def _promise_sql(ids_clause: str) -> str:
@@ -84,8 +85,8 @@ def _promise_sql(ids_clause: str) -> str:
         "disclosed_break_recent_count": _sum(f"({disclosed} AND broken_at > %(recent_since)s)"),
         "overdue_open": _sum(overdue, dp("due_at")),
         "overdue_open_count": _sum(overdue),
-        "renegotiations": f"SUM(renegotiated_count * {dp('created_at')})",
-        "renegotiation_count": "SUM(renegotiated_count)",
+        "renegotiations": f"COALESCE(SUM(renegotiated_count * {dp('created_at')}), 0.0)",
+        "renegotiation_count": "COALESCE(SUM(renegotiated_count), 0)",
         "unrepaired": _sum(wound, _decay("wound_rate", wound_at)),
         "unrepaired_count": _sum(wound),
     }
@@ -295,21 +296,19 @@ _INTERACTION_ZEROS = _ZEROS[_NAMES.index("interaction_count") :]
 def _evidence(
     as_of: datetime, promise_row: tuple | None, interaction_row: tuple | None
 ) -> Evidence:
-    """An account's ``Evidence`` from its row of each query (None: it has no rows there)."""
-    values: list = [as_of]
-    if promise_row is None:
-        values += _PROMISE_ZEROS
-    else:
-        values += [
-            z if v is None else type(z)(v) for v, z in zip(promise_row, _PROMISE_ZEROS, strict=True)
-        ]
+    """An account's ``Evidence`` from its row of each query (None: it has no rows there).
+
+    Each aggregate arrives as its field's type (``_sum``); only the two times
+    are converted.
+    """
     if interaction_row is None:
-        values += _INTERACTION_ZEROS
-    else:
-        count, first, last, *sums = interaction_row
-        values += (int(count), _to_datetime(first), _to_datetime(last))
-        values += [
-            z if v is None else type(z)(v)
-            for v, z in zip(sums, _INTERACTION_ZEROS[3:], strict=True)
-        ]
-    return Evidence(*values)
+        return Evidence(as_of, *(promise_row or _PROMISE_ZEROS), *_INTERACTION_ZEROS)
+    count, first, last, *sums = interaction_row
+    return Evidence(
+        as_of,
+        *(promise_row or _PROMISE_ZEROS),
+        count,
+        _to_datetime(first),
+        _to_datetime(last),
+        *sums,
+    )

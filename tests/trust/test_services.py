@@ -102,6 +102,7 @@ def rows_of(account: Account):
 def assert_same_evidence(sql: Evidence, python: Evidence) -> None:
     for field in fields(Evidence):
         a, b = getattr(sql, field.name), getattr(python, field.name)
+        assert type(a) is type(b), (field.name, a, b)
         if isinstance(a, float) or isinstance(b, float):
             assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9), (field.name, a, b)
         else:
