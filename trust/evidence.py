@@ -211,8 +211,8 @@ def _to_datetime(value) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if timezone.is_naive(parsed) else parsed
 
 
-def _ids_clause(account_ids: Sequence[int], values: dict) -> str:
-    """The ``account_id`` predicate for these ids (adding its parameters to ``values``).
+def ids_clause(account_ids: Sequence[int], values: dict, column: str = "account_id") -> str:
+    """The predicate on ``column`` for these ids (adding its parameters to ``values``).
 
     One id, or a range when the ids are dense (the chunks of every account),
     as parameters: the statement's text is the same for every account or
@@ -224,11 +224,11 @@ def _ids_clause(account_ids: Sequence[int], values: dict) -> str:
     ids = sorted({int(pk) for pk in account_ids})
     if len(ids) == 1:
         values["account_id"] = ids[0]
-        return "account_id = %(account_id)s"
+        return f"{column} = %(account_id)s"
     if ids[-1] - ids[0] < 2 * len(ids):
         values["first_id"], values["last_id"] = ids[0], ids[-1]
-        return "account_id BETWEEN %(first_id)s AND %(last_id)s"
-    return "account_id IN (" + ", ".join(map(str, ids)) + ")"
+        return f"{column} BETWEEN %(first_id)s AND %(last_id)s"
+    return f"{column} IN (" + ", ".join(map(str, ids)) + ")"
 
 
 def evidence_for(
@@ -241,10 +241,10 @@ def evidence_for(
     if not account_ids:
         return {}
     values = _parameters(as_of, params)
-    ids_clause = _ids_clause(account_ids, values)
+    predicate = ids_clause(account_ids, values)
     found: list[dict[int, tuple]] = []
     with server_cursor() if connection.vendor == "postgresql" else connection.cursor() as cursor:
-        for sql, _ in (_promise_sql(ids_clause), _interaction_sql(ids_clause)):
+        for sql, _ in (_promise_sql(predicate), _interaction_sql(predicate)):
             cursor.execute(sql, values)
             found.append({row[0]: row[1:] for row in cursor.fetchall()})
     promises, interactions = found

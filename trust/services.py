@@ -252,16 +252,21 @@ def _stale_marks(account_ids: list[int]) -> dict[int, datetime]:
         )
     from psycopg.types.datetime import TimestamptzLoader
 
+    values: dict = {}
+    # A chunk's ids are dense: one stretch of the primary key (ids_clause) rather
+    # than a probe per id. The accounts in it but not asked for are dropped.
+    predicate = evidence_sql.ids_clause(account_ids, values, column="id")
+    asked = set(account_ids)
     with evidence_sql.server_cursor() as cursor:
         # psycopg's own (compiled) loader: Django's is pure Python, and the
         # session's time zone is already Django's.
         cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
         cursor.execute(
             f"SELECT id, health_stale_at FROM {Account._meta.db_table}"
-            " WHERE id = ANY(%s::bigint[]) AND health_stale_at IS NOT NULL",
-            [_array_literal(account_ids)],
+            f" WHERE {predicate} AND health_stale_at IS NOT NULL",
+            values,
         )
-        return dict(cursor.fetchall())
+        return {pk: stale for pk, stale in cursor.fetchall() if pk in asked}
 
 
 _DONE = object()
@@ -466,10 +471,14 @@ def _lock(account_ids: list[int], *, durable: bool) -> dict[int, tuple[str, str]
         # (a snapshot lost that way is a point of history not written again).
         if not durable:
             cursor.execute("SET LOCAL synchronous_commit = off")
+        values: dict = {}
+        # A chunk's stretch of the primary key (see _stale_marks); the accounts
+        # in it but not asked for (archived ones) are locked too, and left alone.
+        predicate = evidence_sql.ids_clause(account_ids, values, column="id")
         cursor.execute(
             f"SELECT id, health_band, health_digest FROM {Account._meta.db_table}"
-            " WHERE id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE",
-            [_array_literal(account_ids)],
+            f" WHERE {predicate} ORDER BY id FOR UPDATE",
+            values,
         )
         return {pk: (band, old_digest) for pk, band, old_digest in cursor}
 
