@@ -524,20 +524,23 @@ def _insert_snapshots(rows: list[_Row], *, as_of: datetime, computed_at: datetim
         return
     table = TrustSnapshot._meta.db_table
     copy_sql = f"COPY {table} ({', '.join(SNAPSHOT_COLUMNS)}) FROM STDIN"
+    # COPY's text format, written here in one piece: psycopg's write_row adapts
+    # every value of every row in turn. Each value is a number, a band, a time
+    # in ISO 8601 or ASCII JSON, in which only a backslash needs escaping.
+    times = f"{computed_at.isoformat()}\t{as_of.isoformat()}"
+    text = "".join(
+        [
+            f"{row.account_id}\t{times}\t{row.health.score!r}\t{row.health.band}"
+            f"\t{row.health.confidence!r}\t{row.components_json.replace(BACKSLASH, ESCAPED)}"
+            f"\t{row.explanation_json.replace(BACKSLASH, ESCAPED)}\n"
+            for row in rows
+        ]
+    )
     with evidence_sql.server_cursor() as cursor, cursor.copy(copy_sql) as copy:
-        for row in rows:
-            copy.write_row(
-                (
-                    row.account_id,
-                    computed_at,
-                    as_of,
-                    row.health.score,
-                    row.health.band,
-                    row.health.confidence,
-                    row.components_json,
-                    row.explanation_json,
-                )
-            )
+        copy.write(text)
+
+
+BACKSLASH, ESCAPED = "\\", "\\\\"
 
 
 def _array_literal(values: Iterable) -> str:

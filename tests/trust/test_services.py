@@ -4,12 +4,12 @@ import gc
 import math
 import random
 import threading
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -22,7 +22,15 @@ from promises.models import Alert, Promise
 from tests.factories import AccountFactory, InteractionFactory, PromiseFactory
 from trust import evidence as evidence_sql
 from trust import services, tasks
-from trust.model import Evidence, InteractionRow, PromiseRow, evidence_from_rows, health_of
+from trust.model import (
+    Evidence,
+    Fact,
+    InteractionRow,
+    PromiseRow,
+    evidence_from_rows,
+    health_of,
+    score,
+)
 from trust.models import TrustSnapshot
 
 
@@ -481,3 +489,26 @@ def test_the_bulk_recompute_gives_the_cycle_collector_back_as_it_found_it(histor
         assert gc.isenabled() == enabled
     finally:
         (gc.enable if was else gc.disable)()
+
+
+def test_a_snapshot_stores_any_text_of_its_explanation_as_written(team_a):
+    account = AccountFactory(owner=team_a.rep)
+    services.compute_account_health(account.pk)
+    stored = TrustSnapshot.objects.get(account=account)
+    text = 'a "quoted" back\\slash, a tab\there, a new\nline, €, and \\N'
+    health = replace(
+        score(evidence_from_rows([], [], as_of=stored.as_of)),
+        explanation=(Fact(text, -1.5), Fact("plain", 0.5)),
+    )
+    row = services._Row(account.pk, health, stored.band, None)
+    with transaction.atomic():
+        services._insert_snapshots([row], as_of=stored.as_of, computed_at=stored.computed_at)
+    latest = TrustSnapshot.objects.filter(account=account).order_by("-id").first()
+    assert latest.pk != stored.pk
+    assert latest.explanation == [{"text": text, "effect": -1.5}, {"text": "plain", "effect": 0.5}]
+    assert latest.components == health.to_dict()["components"]
+    assert (latest.score, latest.band, latest.confidence) == (
+        health.score,
+        health.band,
+        health.confidence,
+    )
