@@ -302,13 +302,15 @@ def _evidence(
     are converted.
     """
     if interaction_row is None:
-        return Evidence(as_of, *(promise_row or _PROMISE_ZEROS), *_INTERACTION_ZEROS)
+        return Evidence.of((as_of, *(promise_row or _PROMISE_ZEROS), *_INTERACTION_ZEROS))
     count, first, last, *sums = interaction_row
-    return Evidence(
-        as_of,
-        *(promise_row or _PROMISE_ZEROS),
-        count,
-        _to_datetime(first),
-        _to_datetime(last),
-        *sums,
+    return Evidence.of(
+        (
+            as_of,
+            *(promise_row or _PROMISE_ZEROS),
+            count,
+            _to_datetime(first),
+            _to_datetime(last),
+            *sums,
+        )
     )
