@@ -299,6 +299,11 @@ def _read_ahead(
 
     def reader() -> None:
         try:
+            with connection.cursor() as cursor:
+                # This connection is the thread's own. The CPUs are already busy
+                # scoring and writing (in every process): the workers of a
+                # parallel plan would only add their start-up, for each chunk.
+                cursor.execute("SET max_parallel_workers_per_gather = 0")
             for chunk in chunks:
                 if not hand((chunk, read(chunk))):
                     return
