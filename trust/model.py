@@ -895,9 +895,9 @@ def _explanation(
             continue
         text = _wording(key, points, ev, k, silence)
         if text is not None:
-            facts.append((size, key, Fact(text, effect)))
-    if len(facts) > 1:
-        facts.sort(key=lambda f: (-f[0], f[1]))
+            facts.append((-size, key, Fact(text, effect)))
+    # The biggest effect first, ties by key (keys are unique: the facts never compare).
+    facts.sort()
     return tuple(f for _, _, f in facts[: params.explanation_size])
 
 
@@ -908,12 +908,10 @@ def score(evidence: Evidence, *, params: Params = DEFAULT_PARAMS) -> Health:
     rounded = round(_weighted(values, params), 1)
     hundred_weight, prior, shown_weight = k.hundred_weight, k.prior, k.shown_weight
     components = {
-        c: Component(
-            value=round(values[i], 3),
-            weight=shown_weight[i],
-            points=round(hundred_weight[i] * (values[i] - prior[i]), 1) + 0.0,
+        c: Component(round(value, 3), weight, round(hundred * (value - value0), 1) + 0.0)
+        for c, value, weight, hundred, value0 in zip(
+            COMPONENTS, values, shown_weight, hundred_weight, prior, strict=True
         )
-        for i, c in enumerate(COMPONENTS)
     }
     w = k.weight
     confidence = math.fsum(

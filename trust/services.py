@@ -382,15 +382,11 @@ class _Row:
     def __post_init__(self) -> None:
         health = self.health
         components = health.components
-        self.components_json = _COMPONENTS_JSON % tuple(
-            value
-            for name in _SORTED_COMPONENTS
-            for value in (
-                components[name].points,
-                components[name].value,
-                components[name].weight,
-            )
-        )
+        shown: list[float] = []
+        for name in _SORTED_COMPONENTS:
+            component = components[name]
+            shown += (component.points, component.value, component.weight)
+        self.components_json = _COMPONENTS_JSON % tuple(shown)
         self.explanation_json = (
             "["
             + ",".join(
