@@ -5,7 +5,9 @@ periodic recompute of stale accounts, and ``--all`` (evidence fades with time
 even when nothing happens). Accounts are taken in chunks; each chunk costs two
 aggregate queries, one scoring pass in Python and a set-based write. For every
 account, the next chunk's queries run on a second connection while this one
-scores and writes, so the database and Python work at the same time.
+scores and writes, so the database and Python work at the same time; and on
+PostgreSQL the chunks are shared among one forked process per CPU, since
+scoring is Python.
 """
 
 import contextlib
