@@ -5,7 +5,7 @@ import hmac
 import secrets
 
 from django.contrib.auth.models import AbstractUser
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
 from django.utils import timezone
 
@@ -193,11 +193,7 @@ class ApiToken(models.Model):
         prefix, sep, _ = clear.partition(".")
         if not sep or len(prefix) != cls.PREFIX_LENGTH:
             return None
-        token = (
-            cls.objects.select_related("user", "user__team")
-            .filter(prefix=prefix, revoked_at__isnull=True)
-            .first()
-        )
+        token = _live_token_with_user(prefix)
         if token is None or not hmac.compare_digest(token.key_hash, _hash_secret(clear)):
             return None
         return token
@@ -205,3 +201,40 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+def _live_token_with_user(prefix: str) -> ApiToken | None:
+    """The unrevoked token with this prefix, its user loaded with it; None if there is none.
+
+    Every API request asks this. On PostgreSQL the statement is written once,
+    below, and its row becomes the two instances as the ORM would build them
+    (``from_db``; nothing there needs converting): building the same query
+    through a queryset took 0.5 ms a request, seven round trips' worth.
+    """
+    if connection.vendor != "postgresql":
+        return (
+            ApiToken.objects.select_related("user").filter(prefix=prefix, revoked_at__isnull=True)
+        ).first()
+    with connection.cursor() as cursor:
+        cursor.execute(_TOKEN_WITH_USER, [prefix])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    split = len(_TOKEN_FIELDS)
+    token = ApiToken.from_db(connection.alias, _TOKEN_FIELDS, row[:split])
+    user = User.from_db(connection.alias, _USER_FIELDS, row[split:])
+    ApiToken.user.field.set_cached_value(token, user)
+    return token
+
+
+_TOKEN_FIELDS = [field.attname for field in ApiToken._meta.concrete_fields]
+_USER_FIELDS = [field.attname for field in User._meta.concrete_fields]
+_TOKEN_WITH_USER = (
+    "SELECT "
+    + ", ".join(
+        [f't."{field.column}"' for field in ApiToken._meta.concrete_fields]
+        + [f'u."{field.column}"' for field in User._meta.concrete_fields]
+    )
+    + f' FROM "{ApiToken._meta.db_table}" t JOIN "{User._meta.db_table}" u ON u.id = t.user_id'
+    + " WHERE t.prefix = %s AND t.revoked_at IS NULL"
+)

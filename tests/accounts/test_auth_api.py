@@ -5,10 +5,13 @@ import io
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.api import LoginRateThrottle
-from accounts.models import ApiToken
+from accounts.models import ApiToken, User
 from accounts.services import revoke_token
 from tests.factories import PASSWORD, UserFactory
 
@@ -171,3 +174,20 @@ def test_createapitoken_for_an_unknown_user_is_a_clear_error(db):
     with pytest.raises(CommandError, match='No user named "ghost"'):
         call_command("createapitoken", "ghost")
     assert not ApiToken.objects.exists()
+
+
+def test_a_found_token_and_its_user_are_what_the_orm_loads(team_a):
+    token, clear = ApiToken.issue(team_a.lead, name="integration")
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    found = ApiToken.find(clear)
+    loaded = ApiToken.objects.select_related("user").get(pk=token.pk)
+    for model, mine, theirs in ((ApiToken, found, loaded), (User, found.user, loaded.user)):
+        for field in model._meta.concrete_fields:
+            assert getattr(mine, field.attname) == getattr(theirs, field.attname), field.name
+        assert (mine._state.adding, mine._state.db) == (False, theirs._state.db)
+    assert found.user.role == "lead"
+    with CaptureQueriesContext(connection) as queries:
+        assert found.user.pk == found.user_id  # loaded with the token, no query
+    assert not queries.captured_queries
+    assert ApiToken.find(f"{token.prefix}.wrong") is None
+    assert ApiToken.find("nodot") is None
