@@ -39,3 +39,17 @@ class FilterSet(filters.FilterSet):
         models.OneToOneField: {"filter_class": IdFilter},
         models.ManyToManyField: {"filter_class": IdFilter},
     }
+
+    def get_form_class(self):
+        """The form class, built once per filter set rather than once per request.
+
+        Its fields come from the filters' declarations alone (no filter here
+        reads the request to build its field), and each form made from it
+        copies them, as every Django form does.
+        """
+        cls = type(self)
+        form_class = cls.__dict__.get("_form_class")
+        if form_class is None:
+            form_class = super().get_form_class()
+            cls._form_class = form_class
+        return form_class
