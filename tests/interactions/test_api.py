@@ -362,3 +362,35 @@ def test_filters_by_when_it_occurred(rep_client, account):
 )
 def test_a_malformed_filter_is_a_400(rep_client, query):
     assert rep_client.get(URL, query).status_code == 400
+
+
+def test_the_answer_to_a_logged_call_is_its_detail(rep_client, account):
+    zoe = ContactFactory(account=account, first_name="Zoe", last_name="Young")
+    abe = ContactFactory(account=account, first_name="Abe", last_name="Adams")
+    paris = timezone.get_fixed_timezone(120)
+    occurred = (timezone.now() - timedelta(hours=3)).astimezone(paris)
+    due = timezone.now() + timedelta(days=1)
+    created = rep_client.post(
+        URL,
+        a_call(
+            account,
+            occurred_at=occurred.isoformat(),
+            summary="  Walked through the proposal  ",
+            sentiment=None,
+            contacts=[zoe.pk, abe.pk],
+            promises=[
+                {"description": "Send the deck", "due_at": iso(due), "contact": zoe.pk},
+                {
+                    "description": "Overdue already",
+                    "due_at": iso(timezone.now() - timedelta(hours=1)),
+                },
+            ],
+        ),
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body == rep_client.get(f"{URL}{body['id']}/").json()
+    assert body["contacts"] == [abe.pk, zoe.pk]  # in name order, as every read gives them
+    assert body["occurred_at"].endswith("Z")
+    assert [p["is_overdue"] for p in body["promises"]] == [False, True]
