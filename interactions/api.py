@@ -126,6 +126,17 @@ _PAGE_PROMISES = f"""
 """
 
 
+def _contacts_present(ids: list[int]) -> dict[int, list[int]]:
+    """Each interaction's contacts, in name order, by interaction id (no query for none)."""
+    contacts: dict[int, list[int]] = {pk: [] for pk in ids}
+    if ids:
+        with connection.cursor() as cursor:
+            cursor.execute(_PAGE_CONTACTS.format(ids=", ".join(["%s"] * len(ids))), ids)
+            for interaction_id, contact_id in cursor.fetchall():
+                contacts[interaction_id].append(contact_id)
+    return contacts
+
+
 _PROMISE_TIMES = [PROMISE_COLUMNS.index(name) for name in ("due_at", "kept_at", "created_at")]
 
 
@@ -212,16 +223,12 @@ class InteractionViewSet(
     def lean_rows(self, rows):
         """The page with each interaction's contacts (by name) and promises (by id)."""
         ids = [row["id"] for row in rows]
-        contacts: dict[int, list[int]] = {pk: [] for pk in ids}
+        contacts = _contacts_present(ids)
         made = []
         if ids:
             # Plain statements: two ORM querysets cost more to build than to run.
-            ids_in = ", ".join(["%s"] * len(ids))
             with connection.cursor() as cursor:
-                cursor.execute(_PAGE_CONTACTS.format(ids=ids_in), ids)
-                for interaction_id, contact_id in cursor.fetchall():
-                    contacts[interaction_id].append(contact_id)
-                cursor.execute(_PAGE_PROMISES.format(ids=ids_in), ids)
+                cursor.execute(_PAGE_PROMISES.format(ids=", ".join(["%s"] * len(ids))), ids)
                 made = [_promise_row(row) for row in cursor.fetchall()]
         return _timeline_rows(rows, contacts, made)
 
@@ -235,11 +242,9 @@ class InteractionViewSet(
             # run through the serializer (a fifth of the request); named
             # contacts are read in their order (the people, not the writes).
             row = {name: getattr(interaction, name) for name in self.lean_fields}
-            contacts = {interaction.pk: []}
-            if serializer.contacts_named:
-                with connection.cursor() as cursor:
-                    cursor.execute(_PAGE_CONTACTS.format(ids="%s"), [interaction.pk])
-                    contacts[interaction.pk] = [contact_id for _, contact_id in cursor.fetchall()]
+            named = serializer.contacts_named
+            contacts = _contacts_present([interaction.pk] if named else [])
+            contacts.setdefault(interaction.pk, [])
             made = [
                 {column: getattr(promise, column) for column in PROMISE_COLUMNS}
                 for promise in interaction.promises_made
