@@ -45,9 +45,10 @@ format: install-dev
 	$(VENV)/bin/ruff check --fix .
 
 clean:
+	[ ! -x $(PY) ] || $(PY) -m relcrm.embedded stop
 	rm -rf var/ staticfiles/ .pytest_cache .ruff_cache
 
-## Load the reference data set of DESIGN.md "Performance" into the PostgreSQL of
+## Load the reference data set (docs/architecture.md, "Performance") into the PostgreSQL of
 ## DATABASE_URL (its project tables are emptied). SCALE=0.1 for a tenth of it.
 bench-data: install
 	$(PY) -m benchmarks.generate
