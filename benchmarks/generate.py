@@ -1,4 +1,4 @@
-"""``make bench-data``: write the reference data set of DESIGN.md "Performance" into PostgreSQL.
+"""``make bench-data``: write the reference data set of docs/architecture.md "Performance" into PostgreSQL.
 
 Usage: ``SCALE=0.1 python -m benchmarks.generate`` (``DATABASE_URL`` must name
 a PostgreSQL database; its project tables are emptied first).
@@ -20,7 +20,7 @@ temporary table (so ``answered_at`` is a window over one account and progress
 can be shown), then written in time order, which is the physical order a real
 table has after five years of logging.
 
-The shape of the data (DESIGN.md): the top 1% of accounts hold about 30% of
+The shape of the data (docs/architecture.md, "Performance"): the top 1% of accounts hold about 30% of
 the interactions and account 1 holds 5,000; activity grows over the five
 years; promises are in every status, about 5% of the open ones past due, with
 the fields, events and alerts the services would have written.
@@ -255,7 +255,7 @@ def _accounts(params: dict, progress: Progress) -> None:
 
 
 def _account_load(params: dict, progress: Progress) -> None:
-    """How many interactions each account gets: the skew of DESIGN.md.
+    """How many interactions each account gets: the skew of the reference data set.
 
     Account 1 gets 5,000; the rest of the top 1% (chosen at random) share the
     remainder of 30% of all interactions, each 0.5-1.5x their mean; everyone

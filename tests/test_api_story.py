@@ -1,4 +1,4 @@
-"""The integration story of DESIGN.md, over HTTP alone."""
+"""The story of an integration, over HTTP alone: sign in, log, list, keep, review."""
 
 from datetime import timedelta
 

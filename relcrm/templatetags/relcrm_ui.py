@@ -14,7 +14,7 @@ from django.utils.html import format_html, format_html_join
 register = template.Library()
 
 BAND_LABELS = {"healthy": "Healthy", "watch": "Watch", "at_risk": "At risk"}
-# The score bands of DESIGN.md "Trust health", drawn behind the history chart.
+# The score bands (docs/architecture.md, "Trust health"), drawn behind the history chart.
 BAND_RANGES = (("healthy", 70, 100), ("watch", 40, 70), ("at_risk", 0, 40))
 
 Point = tuple[datetime, float]
