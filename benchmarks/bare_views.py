@@ -2,7 +2,8 @@
 
 They are the floor that ``GET /accounts/``, the timeline and the overdue
 promises are measured against (docs/architecture.md, "Performance": the API
-must serve at least 0.7x their requests per second, at no more than 1.5x their p95). They do what the API must do and nothing else:
+must serve at least 0.7x their requests per second, at no more than 1.5x
+their p95). They do what the API must do and nothing else:
 authenticate the bearer token (the same one query), scope to the caller's
 team through the same selectors, read one page (one row more, to know there
 is a next one), and write the same JSON, which the benchmark checks. No DRF,

@@ -1,4 +1,4 @@
-"""The reference data set (docs/architecture.md, "Performance"), shared by the generator and the runner.
+"""The reference data set (docs/architecture.md, "Performance"), for the generator and runner.
 
 Sizes scale with ``SCALE`` (1 = the reference: 100,000 accounts, 5,000,000
 interactions); teams and users do not, because they are the organisation

@@ -1,4 +1,6 @@
-"""``make bench-data``: write the reference data set of docs/architecture.md "Performance" into PostgreSQL.
+"""``make bench-data``: write the reference data set into PostgreSQL.
+
+The data set is the one of docs/architecture.md, "Performance".
 
 Usage: ``SCALE=0.1 python -m benchmarks.generate`` (``DATABASE_URL`` must name
 a PostgreSQL database; its project tables are emptied first).
@@ -20,8 +22,8 @@ temporary table (so ``answered_at`` is a window over one account and progress
 can be shown), then written in time order, which is the physical order a real
 table has after five years of logging.
 
-The shape of the data (docs/architecture.md, "Performance"): the top 1% of accounts hold about 30% of
-the interactions and account 1 holds 5,000; activity grows over the five
+The shape of the data (docs/architecture.md, "Performance"): the top 1% of
+accounts hold about 30% of the interactions and account 1 holds 5,000; activity grows over the five
 years; promises are in every status, about 5% of the open ones past due, with
 the fields, events and alerts the services would have written.
 """

@@ -2,7 +2,8 @@
 
 A scenario is a module with ``run(bench: Bench) -> list[Figure]`` (see
 ``benchmarks.harness``): it measures each figure and its floor in the same
-run, several times, and returns them with their target (docs/architecture.md, "Performance"). To add one,
+run, several times, and returns them with their target
+(docs/architecture.md, "Performance"). To add one,
 write the module and list it here under a short name; ``python -m
 benchmarks.run NAME ...`` runs only the named ones.
 
