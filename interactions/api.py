@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection
 from django.utils import timezone
 from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
@@ -212,7 +213,17 @@ class InteractionViewSet(
     def get_queryset(self):
         return interactions_visible_to(self.request.user)
 
+    @extend_schema(
+        responses={
+            201: InteractionSerializer,
+            200: OpenApiResponse(
+                InteractionSerializer,
+                description="The external_id was logged before: that interaction, unchanged.",
+            ),
+        }
+    )
     def create(self, request, *args, **kwargs):
+        """Log an interaction with the promises made in it (201); a known external_id is 200."""
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         interaction = serializer.save()
