@@ -3,7 +3,7 @@
 from django.contrib.auth import authenticate
 from django.utils import timezone
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
@@ -21,7 +21,7 @@ from accounts.selectors import (
 )
 from relcrm.api.fields import VisibleRelatedField
 from relcrm.api.filters import FilterSet
-from relcrm.api.lean import LeanListMixin, iso
+from relcrm.api.rows import RowListMixin, RowSerializer, iso
 from relcrm.api.throttling import FailOpenMixin
 
 
@@ -176,33 +176,51 @@ class HealthSummarySerializer(serializers.Serializer):
 
 
 HEALTH_COLUMNS = ("health_score", "health_band", "health_confidence", "health_computed_at")
+ACCOUNT_COLUMNS = ("id", "name", "domain", "owner_id", "team_id", "created_at", *HEALTH_COLUMNS)
 
 
-def health_summary(row: dict, tz=None) -> dict | None:
-    """The latest health as denormalised on an account (its ``HEALTH_COLUMNS``), or None."""
-    if row["health_computed_at"] is None:
-        return None
-    return {
-        "score": row["health_score"],
-        "band": row["health_band"],
-        "confidence": row["health_confidence"],
-        "computed_at": iso(row["health_computed_at"], tz),
-    }
+def accounts_json(rows: list[dict], tz=None) -> list[dict]:
+    """An account's JSON, for rows of ``ACCOUNT_COLUMNS``: every answer about accounts.
+
+    ``health`` is the latest health as denormalised on the account, or None
+    before the first computation.
+    """
+    tz = tz or timezone.get_current_timezone()
+    return [
+        {
+            "id": row["id"],
+            "name": row["name"],
+            "domain": row["domain"],
+            "owner": row["owner_id"],
+            "team": row["team_id"],
+            "health": None
+            if row["health_computed_at"] is None
+            else {
+                "score": row["health_score"],
+                "band": row["health_band"],
+                "confidence": row["health_confidence"],
+                "computed_at": iso(row["health_computed_at"], tz),
+            },
+            "created_at": iso(row["created_at"], tz),
+        }
+        for row in rows
+    ]
 
 
-class AccountSerializer(serializers.ModelSerializer):
+class AccountSerializer(RowSerializer):
+    """Validates an account's writes and documents ``accounts_json``, which answers."""
+
+    columns = ACCOUNT_COLUMNS
+    represent = staticmethod(accounts_json)
+
     owner = VisibleRelatedField(users_visible_to, model=User, required=False)
     team = VisibleRelatedField(teams_visible_to, model=Team, required=False)
-    health = serializers.SerializerMethodField()
+    health = HealthSummarySerializer(read_only=True, allow_null=True)
 
-    class Meta:
+    class Meta(RowSerializer.Meta):
         model = Account
         fields = ["id", "name", "domain", "owner", "team", "health", "created_at"]
         read_only_fields = ["created_at"]
-
-    @extend_schema_field(HealthSummarySerializer(allow_null=True))
-    def get_health(self, account) -> dict | None:
-        return health_summary({column: getattr(account, column) for column in HEALTH_COLUMNS})
 
     def create(self, validated_data):
         owner = validated_data.pop("owner", None) or self.context["request"].user
@@ -227,27 +245,11 @@ class AccountFilter(FilterSet):
         return accounts_matching(queryset, value)
 
 
-class AccountViewSet(LeanListMixin, viewsets.ModelViewSet):
+class AccountViewSet(RowListMixin, viewsets.ModelViewSet):
     serializer_class = AccountSerializer
     filterset_class = AccountFilter
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     queryset = Account.objects.none()
-    lean_fields = ("id", "name", "domain", "owner_id", "team_id", "created_at", *HEALTH_COLUMNS)
-
-    def lean_rows(self, rows):
-        tz = timezone.get_current_timezone()
-        return [
-            {
-                "id": row["id"],
-                "name": row["name"],
-                "domain": row["domain"],
-                "owner": row["owner_id"],
-                "team": row["team_id"],
-                "health": health_summary(row, tz),
-                "created_at": iso(row["created_at"], tz),
-            }
-            for row in rows
-        ]
 
     def get_queryset(self):
         return accounts_visible_to(self.request.user)
@@ -259,10 +261,34 @@ class AccountViewSet(LeanListMixin, viewsets.ModelViewSet):
 # --- contacts ----------------------------------------------------------------------------
 
 
-class ContactSerializer(serializers.ModelSerializer):
+CONTACT_COLUMNS = ("id", "account_id", "first_name", "last_name", "email", "phone", "title")
+
+
+def contacts_json(rows: list[dict]) -> list[dict]:
+    """A contact's JSON, for rows of ``CONTACT_COLUMNS``: every answer about contacts."""
+    return [
+        {
+            "id": row["id"],
+            "account": row["account_id"],
+            "first_name": row["first_name"],
+            "last_name": row["last_name"],
+            "email": row["email"],
+            "phone": row["phone"],
+            "title": row["title"],
+        }
+        for row in rows
+    ]
+
+
+class ContactSerializer(RowSerializer):
+    """Validates a contact's writes and documents ``contacts_json``, which answers."""
+
+    columns = CONTACT_COLUMNS
+    represent = staticmethod(contacts_json)
+
     account = VisibleRelatedField(accounts_visible_to, model=Account)
 
-    class Meta:
+    class Meta(RowSerializer.Meta):
         model = Contact
         fields = ["id", "account", "first_name", "last_name", "email", "phone", "title"]
 
@@ -290,7 +316,7 @@ class ContactFilter(FilterSet):
         return contacts_matching(queryset, value)
 
 
-class ContactViewSet(viewsets.ModelViewSet):
+class ContactViewSet(RowListMixin, viewsets.ModelViewSet):
     serializer_class = ContactSerializer
     filterset_class = ContactFilter
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]

@@ -1,5 +1,7 @@
 """REST endpoints for promises, their lifecycle actions and events."""
 
+from datetime import datetime
+
 from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
@@ -16,8 +18,8 @@ from promises.selectors import alerts_visible_to, promises_visible_to
 from relcrm.api.actions import transition
 from relcrm.api.fields import VisibleRelatedField
 from relcrm.api.filters import FilterSet
-from relcrm.api.lean import LeanListMixin, iso
 from relcrm.api.pagination import IdCursorPagination
+from relcrm.api.rows import RowListMixin, RowSerializer, iso
 
 
 class OldestFirstPagination(IdCursorPagination):
@@ -35,65 +37,18 @@ ACTION_ONLY_FIELDS = {
 }
 
 
-class PromiseSerializer(serializers.ModelSerializer):
-    account = VisibleRelatedField(accounts_visible_to, model=Account)
-    contact = VisibleRelatedField(
-        contacts_visible_to, model=Contact, allow_null=True, required=False
-    )
-    interaction = VisibleRelatedField(
-        interactions_visible_to, model=Interaction, allow_null=True, required=False
-    )
-    owner = VisibleRelatedField(users_visible_to, model=User, required=False)
-    kept_on_time = serializers.BooleanField(read_only=True, allow_null=True)
-    is_overdue = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Promise
-        fields = [
-            "id",
-            "account",
-            "contact",
-            "interaction",
-            "owner",
-            "description",
-            "due_at",
-            "status",
-            "kept_at",
-            "kept_on_time",
-            "is_overdue",
-            "created_at",
-        ]
-        read_only_fields = ["status", "kept_at", "created_at"]
-
-    def get_is_overdue(self, promise) -> bool:
-        return promise.is_overdue(self.context.get("now"))
-
-    def validate(self, attrs):
-        if self.instance is not None:
-            errors = {
-                name: [message]
-                for name, message in ACTION_ONLY_FIELDS.items()
-                if name in self.initial_data
-            }
-            if errors:
-                raise serializers.ValidationError(errors)
-        return attrs
-
-    def create(self, validated_data):
-        return services.create_promise(by=self.context["request"].user, **validated_data)
-
-    def update(self, instance, validated_data):
-        return services.update_promise(instance, **validated_data)
-
-
 PROMISE_COLUMNS = (
     "id", "account_id", "contact_id", "interaction_id", "owner_id", "description", "due_at",
     "status", "kept_at", "created_at",
 )  # fmt: skip
 
 
-def promise_rows(rows: list[dict], now, tz=None) -> list[dict]:
-    """``PromiseSerializer``'s answer for rows of ``PROMISE_COLUMNS`` (the lean lists)."""
+def promises_json(rows: list[dict], now: datetime | None = None, tz=None) -> list[dict]:
+    """A promise's JSON, for rows of ``PROMISE_COLUMNS``: every answer about promises.
+
+    ``is_overdue`` is judged at ``now`` (the time of the request), the same for every row.
+    """
+    now = now or timezone.now()
     tz = tz or timezone.get_current_timezone()
     return [
         {
@@ -112,6 +67,59 @@ def promise_rows(rows: list[dict], now, tz=None) -> list[dict]:
         }
         for row in rows
     ]
+
+
+class PromiseSerializer(RowSerializer):
+    """Validates a promise's writes and documents ``promises_json``, which answers."""
+
+    columns = PROMISE_COLUMNS
+    represent = staticmethod(promises_json)
+
+    account = VisibleRelatedField(accounts_visible_to, model=Account)
+    contact = VisibleRelatedField(
+        contacts_visible_to, model=Contact, allow_null=True, required=False
+    )
+    interaction = VisibleRelatedField(
+        interactions_visible_to, model=Interaction, allow_null=True, required=False
+    )
+    owner = VisibleRelatedField(users_visible_to, model=User, required=False)
+    kept_on_time = serializers.BooleanField(read_only=True, allow_null=True)
+    is_overdue = serializers.BooleanField(read_only=True)
+
+    class Meta(RowSerializer.Meta):
+        model = Promise
+        fields = [
+            "id",
+            "account",
+            "contact",
+            "interaction",
+            "owner",
+            "description",
+            "due_at",
+            "status",
+            "kept_at",
+            "kept_on_time",
+            "is_overdue",
+            "created_at",
+        ]
+        read_only_fields = ["status", "kept_at", "created_at"]
+
+    def validate(self, attrs):
+        if self.instance is not None:
+            errors = {
+                name: [message]
+                for name, message in ACTION_ONLY_FIELDS.items()
+                if name in self.initial_data
+            }
+            if errors:
+                raise serializers.ValidationError(errors)
+        return attrs
+
+    def create(self, validated_data):
+        return services.create_promise(by=self.context["request"].user, **validated_data)
+
+    def update(self, instance, validated_data):
+        return services.update_promise(instance, **validated_data)
 
 
 class NestedPromiseSerializer(serializers.Serializer):
@@ -158,7 +166,7 @@ class PromiseEventSerializer(serializers.ModelSerializer):
 
 
 class PromiseViewSet(
-    LeanListMixin,
+    RowListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -169,16 +177,9 @@ class PromiseViewSet(
     filterset_class = PromiseFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
     queryset = Promise.objects.none()
-    lean_fields = PROMISE_COLUMNS
 
     def get_queryset(self):
         return promises_visible_to(self.request.user)
-
-    def get_serializer_context(self):
-        return {**super().get_serializer_context(), "now": timezone.now()}
-
-    def lean_rows(self, rows):
-        return promise_rows(rows, timezone.now())
 
     @extend_schema(request=KeepSerializer, responses=PromiseSerializer)
     @action(detail=True, methods=["post"])
@@ -217,8 +218,41 @@ class PromiseViewSet(
 # --- alerts ---------------------------------------------------------------------------
 
 
-class AlertSerializer(serializers.ModelSerializer):
-    class Meta:
+ALERT_COLUMNS = (
+    "id", "kind", "status", "account_id", "promise_id", "detail", "created_at",
+    "acknowledged_by_id", "acknowledged_at", "resolved_by_id", "resolved_at", "note",
+)  # fmt: skip
+
+
+def alerts_json(rows: list[dict], tz=None) -> list[dict]:
+    """An alert's JSON, for rows of ``ALERT_COLUMNS``: every answer about alerts."""
+    tz = tz or timezone.get_current_timezone()
+    return [
+        {
+            "id": row["id"],
+            "kind": row["kind"],
+            "status": row["status"],
+            "account": row["account_id"],
+            "promise": row["promise_id"],
+            "detail": row["detail"],
+            "created_at": iso(row["created_at"], tz),
+            "acknowledged_by": row["acknowledged_by_id"],
+            "acknowledged_at": iso(row["acknowledged_at"], tz),
+            "resolved_by": row["resolved_by_id"],
+            "resolved_at": iso(row["resolved_at"], tz),
+            "note": row["note"],
+        }
+        for row in rows
+    ]
+
+
+class AlertSerializer(RowSerializer):
+    """Documents ``alerts_json``; an alert changes only through its actions."""
+
+    columns = ALERT_COLUMNS
+    represent = staticmethod(alerts_json)
+
+    class Meta(RowSerializer.Meta):
         model = Alert
         fields = [
             "id",
@@ -263,7 +297,7 @@ class ReviewsAlerts(permissions.BasePermission):
 REVIEWERS_ONLY = [permissions.IsAuthenticated, ReviewsAlerts]
 
 
-class AlertViewSet(viewsets.ReadOnlyModelViewSet):
+class AlertViewSet(RowListMixin, viewsets.ReadOnlyModelViewSet):
     """Broken promises and health drops for the team's leads to review."""
 
     serializer_class = AlertSerializer

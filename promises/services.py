@@ -6,15 +6,17 @@ account's health stale, and is the only place that status changes. The API, the
 web UI, the admin and the jobs all call these.
 """
 
+import functools
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.db.models.constants import OnConflict
+from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
 from accounts.models import Account, Contact, User
@@ -187,36 +189,147 @@ def log_interaction(
         sentiment=sentiment,
         external_id=external_id or None,
     )
-    if external_id:
-        try:
-            # Only an external id can collide; the savepoint keeps the transaction usable.
-            with transaction.atomic():
-                interaction.save(force_insert=True)
-        except IntegrityError:
-            # Another request logged the same external_id between our check and insert.
-            existing = Interaction.objects.filter(account=account, external_id=external_id).first()
-            if existing is None:
-                raise
-            return existing, False
-    else:
-        interaction.save(force_insert=True)
-    if contacts:
-        interaction.contacts.set(contacts)
-    _note_direction(interaction)
-    for promise in made:
-        promise.interaction = interaction
-    # One INSERT each for the promises and their events, whatever their number.
-    Promise.objects.bulk_create(made)
-    PromiseEvent.objects.bulk_create([_created_event(p, by=logged_by, now=now) for p in made])
+    events = [_created_event(promise, by=logged_by, now=now) for promise in made]
+    # An outbound touch answers the inbound ones before it in the same statement.
+    outbound = direction == Interaction.Direction.OUTBOUND
+    answers = (
+        _update_sql(
+            interaction_services.answered_by(account.pk, occurred_at), answered_at=occurred_at
+        )
+        if outbound
+        else None
+    )
+    if not _insert_logged(interaction, contacts, made, events, answers):
+        # Another request logged the same external_id between our check and insert.
+        return Interaction.objects.get(account=account, external_id=external_id), False
+    _note_direction(interaction, answered=outbound)
     mark_health_stale(account.pk)
     # The caller may show them next: in hand, they need not be read back.
     interaction.promises_made = made
     return interaction, True
 
 
-def _note_direction(interaction: Interaction) -> None:
+def _update_sql(queryset, **values) -> tuple[str, list]:
+    """The UPDATE that ``queryset.update(**values)`` runs, to run inside another statement."""
+    query = queryset.query.chain(UpdateQuery)
+    query.add_update_values(values)
+    compiler = query.get_compiler(queryset.db)
+    compiler.pre_sql_setup()
+    text, params = compiler.as_sql()
+    return text, list(params)
+
+
+def _insert_columns(model, *filled: str) -> list:
+    """The fields an INSERT of ``model`` writes, after the ``filled`` ones the statement sets."""
+    return [
+        field
+        for field in model._meta.concrete_fields
+        if not field.primary_key and field.attname not in filled
+    ]
+
+
+def _unnest(model, filled: str, source: str, join: str) -> tuple[str, list]:
+    """``INSERT INTO model (filled, ...) SELECT source.id, ... FROM unnest(...)`` for a CTE.
+
+    One row per item of the arrays (in their order), with ``filled`` set to the
+    id of the ``source`` row that ``join`` pairs it with; the fields, in the
+    order of the arrays, are returned with the text.
+    """
+    fields = _insert_columns(model, filled)
+    names = ", ".join(field.column for field in fields)
+    arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+    text = (
+        f"INSERT INTO {model._meta.db_table} ({filled}, {names}) "
+        f"SELECT {source}.id, {', '.join(f'item.{field.column}' for field in fields)} "
+        f"FROM {source} JOIN unnest({arrays}) WITH ORDINALITY AS item({names}, n) "
+        f"ON {join} ORDER BY item.n"
+    )
+    return text, fields
+
+
+@functools.cache
+def _logged_statement() -> tuple[str, list, list, list]:
+    """The one statement that writes an interaction, its contacts, promises and their events.
+
+    Logging a call with two promises took six statements (one INSERT each, the
+    contacts' read and write); as one it is one round trip and one plan, and
+    ``ON CONFLICT DO NOTHING`` answers a concurrent replay of the external id
+    without a savepoint. Built once from the models, so it follows their fields.
+    """
+    interaction_fields = _insert_columns(Interaction)
+    # Ids are drawn in the order of the rows inserted, as bulk_create relies on
+    # too: the n-th promise's id is the n-th smallest, and its event pairs by rank.
+    promises, promise_fields = _unnest(Promise, "interaction_id", "interaction", "true")
+    events, event_fields = _unnest(PromiseEvent, "promise_id", "promise", "item.n = promise.n")
+    present = Interaction.contacts.through._meta.db_table
+    text = f"""
+        WITH interaction AS (
+            INSERT INTO {Interaction._meta.db_table}
+                ({", ".join(field.column for field in interaction_fields)})
+            VALUES ({", ".join(["%s"] * len(interaction_fields))})
+            ON CONFLICT DO NOTHING RETURNING id
+        ), made AS ({promises} RETURNING id
+        ), promise AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM made
+        ), event AS ({events}
+        ), present AS (
+            INSERT INTO {present} (interaction_id, contact_id)
+            SELECT interaction.id, contact FROM interaction, unnest(%s::bigint[]) AS contact
+        ){{also}}
+        SELECT id, ARRAY(SELECT id FROM promise ORDER BY n) FROM interaction
+    """
+    return text, interaction_fields, promise_fields, event_fields
+
+
+def _insert_logged(
+    interaction: Interaction,
+    contacts: list[Contact],
+    made: list[Promise],
+    events: list,
+    also: tuple[str, list] | None = None,
+) -> bool:
+    """Insert the interaction with its contacts, promises and events; False if its id was taken.
+
+    ``also``: one more statement (text, params) run as part of it, only if the
+    interaction is inserted.
+    """
+    text, interaction_fields, promise_fields, event_fields = _logged_statement()
+
+    def values(obj, fields):
+        return [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+
+    def arrays(objs, fields):
+        rows = [values(obj, fields) for obj in objs]
+        return [list(column) for column in zip(*rows, strict=True)] or [[] for _ in fields]
+
+    params = [
+        *values(interaction, interaction_fields),
+        *arrays(made, promise_fields),
+        *arrays(events, event_fields),
+        list(dict.fromkeys(contact.pk for contact in contacts)),  # each person once
+    ]
+    if also is not None:
+        text = text.format(also=f", also AS ({also[0]} AND EXISTS (SELECT FROM interaction))")
+        params += also[1]
+    else:
+        text = text.format(also="")
+    with connection.cursor() as cursor:
+        cursor.execute(text, params)
+        written = cursor.fetchone()
+    if written is None:
+        return False
+    interaction.pk, promise_ids = written
+    interaction._state.adding = False
+    for promise, pk in zip(made, promise_ids, strict=True):
+        promise.pk, promise.interaction = pk, interaction
+        promise._state.adding = False
+    return True
+
+
+def _note_direction(interaction: Interaction, *, answered: bool = False) -> None:
+    """What an interaction's direction changes; ``answered``: the inbound ones it answers are."""
     if interaction.direction == Interaction.Direction.OUTBOUND:
-        interaction_services.note_outbound(interaction.account_id, interaction.occurred_at)
+        if not answered:
+            interaction_services.note_outbound(interaction.account_id, interaction.occurred_at)
         if interaction.sentiment is not None and interaction.sentiment > 0:
             _repair_breaks_before(interaction.account_id, interaction.occurred_at)
     else:

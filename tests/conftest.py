@@ -122,3 +122,7 @@ def other_team_client(team_b):
 @pytest.fixture
 def admin_client_api(admin_user):
     return client_for(admin_user)
+
+
+# Every API answer of the suite is checked against the OpenAPI schema (tests/openapi_check.py).
+from tests.openapi_check import check_every_api_answer  # noqa: E402, F401

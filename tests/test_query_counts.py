@@ -1,9 +1,7 @@
 """Every list and detail endpoint costs the same number of queries for 2 rows as for 30.
 
-DESIGN.md "Performance": "every list and detail page in a constant number of
-queries whatever the page size". An N+1 (a serializer reaching for a related
-row per item) shows here as a count that grows with the rows; the benchmarks
-only show it as a slow page.
+An N+1 (a serializer reaching for a related row per item) shows here as a
+count that grows with the rows; the benchmarks only show it as a slow page.
 
 Each test builds a team's data with 2 of everything, counts the queries of
 one request, grows every collection to 30 and asserts the same count. Lists

@@ -3,8 +3,11 @@
 import re
 
 import pytest
+from django.http import JsonResponse
 from drf_spectacular.validation import validate_schema
 from rest_framework.test import APIClient
+
+from tests.openapi_check import UNDOCUMENTED, check_answer
 
 DOCUMENTED_PATHS = [
     "/api/v1/auth/token/",
@@ -75,3 +78,25 @@ def test_the_docs_page_loads_every_asset_from_this_server(db):
         asset = client.get(url)
         assert asset.status_code == 200, url
         assert b"".join(asset.streaming_content if asset.streaming else [asset.content])
+
+
+def _answer(status: int, body) -> JsonResponse:
+    return JsonResponse(body, status=status, safe=False)
+
+
+def test_every_answer_is_held_to_its_operations_schema():
+    team = {"id": 1, "name": "North", "created_at": "2026-01-02T03:04:05Z"}
+    check_answer("get", "/api/v1/teams/1/", _answer(200, team))  # as documented
+
+    for wrong in ({**team, "extra": 1}, {"id": 1, "name": "North"}, {**team, "id": "1"}):
+        with pytest.raises(pytest.fail.Exception, match="does not allow"):
+            check_answer("get", "/api/v1/teams/1/", _answer(200, wrong))
+
+
+def test_an_undocumented_success_fails_and_an_undocumented_error_must_be_listed():
+    with pytest.raises(AssertionError, match="answered 202, undocumented"):
+        check_answer("get", "/api/v1/teams/1/", _answer(202, {}))
+    with pytest.raises(AssertionError, match="UNDOCUMENTED"):
+        check_answer("get", "/api/v1/teams/1/", _answer(418, {}))
+    assert ("get", "/api/v1/teams/{id}/", 404) in UNDOCUMENTED
+    check_answer("get", "/api/v1/teams/1/", _answer(404, {"detail": "Not found."}))

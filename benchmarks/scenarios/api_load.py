@@ -36,13 +36,11 @@ from django.utils import timezone
 from accounts.models import Account, ApiToken, User
 from benchmarks.dataset import HEAVY_ACCOUNT_ID
 from benchmarks.harness import (
-    INFO,
     Bench,
     Figure,
-    Target,
     at_least_floor_ratio,
-    below,
     skipped,
+    within_floor_ratio,
 )
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -50,13 +48,21 @@ WRK_SCRIPT = PROJECT_DIR / "benchmarks" / "wrk" / "relcrm.lua"
 CONCURRENCY = 8
 
 
+# Every endpoint is judged against its bare view measured in the same run: at
+# least THROUGHPUT_RATIO of its requests per second, a p95 at most P95_RATIO of
+# its p95. A fixed time in ms says more about the machine than about relcrm (on
+# another 2-core machine the bare views themselves answered at p95 27-62 ms), so
+# the absolute p95 and the bound it had on the reference machine are notes.
+THROUGHPUT_RATIO = 0.7
+P95_RATIO = 1.5
+
+
 @dataclass(frozen=True)
 class Endpoint:
     name: str
     api: str
     bare: str
-    p95_ms: float
-    throughput: Target = INFO
+    reference_p95_ms: float  # the reference machine's bound, printed as a note
     post: bool = False
 
 
@@ -66,14 +72,12 @@ ENDPOINTS = [
         "/api/v1/accounts/?page_size=50",
         "/bare/accounts/?page_size=50",
         25,
-        at_least_floor_ratio(0.5),
     ),
     Endpoint(
         "GET timeline (5,000-interaction account)",
         f"/api/v1/interactions/?account={HEAVY_ACCOUNT_ID}&page_size=50",
         f"/bare/interactions/?account={HEAVY_ACCOUNT_ID}&page_size=50",
         25,
-        at_least_floor_ratio(0.5),
     ),
     Endpoint(
         "GET /promises/?overdue=true",
@@ -284,23 +288,29 @@ def _figures(endpoint: Endpoint, api: list[WrkRun], bare: list[WrkRun], note: st
     def series(runs: list[WrkRun], attribute: str) -> list[float]:
         return [getattr(run, attribute) for run in runs]
 
+    p95 = Figure(
+        f"{endpoint.name} p95",
+        "ms",
+        series(api, "p95_ms"),
+        series(bare, "p95_ms"),
+        within_floor_ratio(P95_RATIO),
+    )
+    if p95.median is not None:
+        p95.note = (
+            f"{p95.median:.1f} ms, bare {p95.floor:.1f} ms "
+            f"(the reference machine's bound: < {endpoint.reference_p95_ms:g} ms)"
+        )
     return [
         Figure(
             f"{endpoint.name} req/s",
             "req/s",
             series(api, "rps"),
             series(bare, "rps"),
-            endpoint.throughput,
+            at_least_floor_ratio(THROUGHPUT_RATIO),
             note=note,
         ),
         Figure(f"{endpoint.name} p50", "ms", series(api, "p50_ms"), series(bare, "p50_ms")),
-        Figure(
-            f"{endpoint.name} p95",
-            "ms",
-            series(api, "p95_ms"),
-            series(bare, "p95_ms"),
-            below(endpoint.p95_ms, "ms"),
-        ),
+        p95,
         Figure(f"{endpoint.name} p99", "ms", series(api, "p99_ms"), series(bare, "p99_ms")),
     ]
 

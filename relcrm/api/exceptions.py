@@ -1,4 +1,4 @@
-"""Turn domain errors into the API's error shapes (DESIGN.md "REST API")."""
+"""Turn domain errors into the API's error shapes: a refused transition is a 409, a rule a 400."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, status

@@ -5,7 +5,7 @@ from rest_framework import serializers
 from rest_framework.fields import empty
 
 # Ids are BigAutoFields: a larger number cannot be one, and the database would
-# refuse to compare it (an OverflowError on SQLite, a 500 for the caller).
+# refuse to compare it (a 500 for the caller).
 MAX_ID = 2**63 - 1
 
 

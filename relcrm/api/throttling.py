@@ -3,7 +3,7 @@
 The rate counters live in the cache (Redis in production). If Redis is down the
 request is let through and the failure logged: losing rate limiting for a while
 is better than refusing every write, and the broker being down must never fail
-a write either (DESIGN.md "Jobs").
+a write either.
 """
 
 import logging

@@ -8,7 +8,7 @@ from django.utils import timezone
 from accounts.models import Account
 from interactions.models import Interaction
 from promises.models import Promise, PromiseEvent
-from tests.factories import AccountFactory, ContactFactory, InteractionFactory
+from tests.factories import AccountFactory, ContactFactory, InteractionFactory, PromiseFactory
 
 URL = "/api/v1/interactions/"
 
@@ -394,3 +394,29 @@ def test_the_answer_to_a_logged_call_is_its_detail(rep_client, account):
     assert body["contacts"] == [abe.pk, zoe.pk]  # in name order, as every read gives them
     assert body["occurred_at"].endswith("Z")
     assert [p["is_overdue"] for p in body["promises"]] == [False, True]
+
+
+def test_the_timeline_shows_each_calls_contacts_by_name_and_its_promises_by_id(rep_client, account):
+    zed = ContactFactory(account=account, last_name="Zed", first_name="Ann")
+    abe = ContactFactory(account=account, last_name="Abe", first_name="Bo")
+    call = InteractionFactory(account=account)
+    call.contacts.set([zed, abe])
+    InteractionFactory(account=account, occurred_at=timezone.now() - timedelta(days=2))
+    due = timezone.now() - timedelta(days=1)
+    PromiseFactory(account=account, interaction=call, due_at=due)
+    PromiseFactory(
+        account=account,
+        interaction=call,
+        status=Promise.Status.KEPT,
+        kept_at=due - timedelta(hours=1),
+        due_at=due,
+    )
+
+    newest, older = rep_client.get(URL, {"account": account.pk}).json()["results"]
+
+    assert newest["contacts"] == [abe.pk, zed.pk]  # by name, not by id
+    assert [(p["is_overdue"], p["kept_on_time"]) for p in newest["promises"]] == [
+        (True, None),
+        (False, True),
+    ]
+    assert older["contacts"] == [] and older["promises"] == []
