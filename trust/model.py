@@ -81,8 +81,8 @@ from a single GROUP BY account query.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -357,21 +357,6 @@ class Evidence:
     """COUNT WHERE expected"""
     inbound_answered_count: int = 0
     """COUNT WHERE answered"""
-
-    @classmethod
-    def of(cls, values: Sequence[Any]) -> Evidence:
-        """``Evidence(*values)``, every field given in order, built faster.
-
-        The bulk recompute builds one per account: the generated ``__init__`` of a frozen
-        dataclass sets its 33 fields one ``object.__setattr__`` call at a time, which cost
-        more than reading the account's rows.
-        """
-        evidence = object.__new__(cls)
-        object.__setattr__(evidence, "__dict__", dict(zip(_EVIDENCE_FIELDS, values, strict=True)))
-        return evidence
-
-
-_EVIDENCE_FIELDS = tuple(field.name for field in fields(Evidence))
 
 
 @dataclass(frozen=True)
