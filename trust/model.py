@@ -42,9 +42,7 @@ yet. `status` must agree with the timestamps (a check constraint on the table).
 SQL notation used in the field docstrings
 -----------------------------------------
     :as_of          the time the health is computed for (one value for all accounts).
-    age(col)        days from `col` to :as_of, as a float:
-                      PostgreSQL  EXTRACT(EPOCH FROM (:as_of - col)) / 86400
-                      SQLite      julianday(:as_of) - julianday(col)
+    age(col)        days from `col` to :as_of, as a float (`_age` in trust/evidence.py).
     dp(col)         EXP(-:promise_rate * age(col)),  :promise_rate
                       = params.decay_per_day(params.promise_half_life_days)
     dw(col)         EXP(-:wound_rate * age(col)),    :wound_rate
@@ -99,7 +97,7 @@ class Params:
     """Every tunable number of the model, with the defaults `trust/MODEL.md` justifies.
 
     Weights need not sum to one: they are normalised. The constructor refuses values that would
-    break one of the properties the model promises (DESIGN.md "Trust health").
+    break one of the properties the model promises (trust/MODEL.md, "The nine properties").
     """
 
     # Promise reliability: a Beta posterior over "we keep what we promise".

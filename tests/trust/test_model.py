@@ -1,4 +1,4 @@
-"""The trust model's promises (DESIGN.md "Trust health"), one property-based test each.
+"""The trust model's promises (trust/MODEL.md, "The nine properties"), one property-based test each.
 
 The model is pure Python: these tests need no database. Strict orderings are checked on the
 unrounded `raw_score`, since rounding to one decimal may merge two close scores; the rounded

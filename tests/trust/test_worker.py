@@ -6,18 +6,14 @@ finishing task go through Redis and write through another connection than the
 test's.
 """
 
-import os
 import random
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.utils import timezone
 
+from benchmarks.scenarios.trust_recompute import start_worker
 from relcrm.celery import app
 from tests.factories import AccountFactory
 from tests.promises.test_commands import database_url
@@ -27,34 +23,13 @@ from trust.models import BulkRecompute, TrustSnapshot
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture
 def worker(transactional_db):
     assert app.conf.broker_url == django_settings.CELERY_BROKER_URL
     assert app.conf.broker_url.startswith("redis://"), app.conf.broker_url
-    app.control.purge()  # messages left in this Redis database by an earlier run
-    env = {**os.environ, "DATABASE_URL": database_url(), "RELCRM_RECOMPUTE_ON_WRITE": "0"}
-    command = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "relcrm",
-        "worker",
-        "--concurrency=2",
-        "--without-gossip",
-        "--without-mingle",
-        f"--hostname=trust-test-{os.getpid()}@%h",
-        "--loglevel=WARNING",
-    ]
-    child = subprocess.Popen(command, cwd=ROOT, env=env)
+    child = start_worker(2, env={"DATABASE_URL": database_url()})
     try:
-        deadline = time.monotonic() + 30
-        while not services.workers_answer():
-            assert child.poll() is None, "the worker exited"
-            assert time.monotonic() < deadline, "the worker did not answer within 30 s"
         yield child
     finally:
         child.terminate()
