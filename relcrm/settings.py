@@ -14,6 +14,8 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 
+from relcrm import task_names
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("RELCRM_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -254,26 +256,26 @@ CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "flag-overdue-promises": {
-        "task": "promises.tasks.flag_overdue_promises",
+        "task": task_names.FLAG_OVERDUE_PROMISES,
         "schedule": timedelta(minutes=1),
         "options": {"expires": 55},
     },
     "send-due-soon-reminders": {
-        "task": "promises.tasks.send_due_soon_reminders",
+        "task": task_names.SEND_DUE_SOON_REMINDERS,
         "schedule": timedelta(minutes=15),
         "options": {"expires": 14 * 60},
     },
     "send-alert-digests": {
-        "task": "promises.tasks.send_alert_digests",
+        "task": task_names.SEND_ALERT_DIGESTS,
         "schedule": crontab(hour=7, minute=0),
     },
     "compute-stale-trust-health": {
-        "task": "trust.tasks.compute_trust_health",
+        "task": task_names.COMPUTE_TRUST_HEALTH,
         "schedule": timedelta(minutes=5),
         "options": {"expires": 4 * 60},
     },
     "compute-all-trust-health": {
-        "task": "trust.tasks.compute_trust_health",
+        "task": task_names.COMPUTE_TRUST_HEALTH,
         "schedule": crontab(hour=2, minute=30),
         "kwargs": {"all_accounts": True},
     },
@@ -311,8 +313,3 @@ if not DEBUG:
 RELCRM_TRUST_PARAMS = json.loads(env_str("RELCRM_TRUST_PARAMS") or "{}")
 # Accounts scored per chunk of the bulk recompute: two aggregate queries each.
 RELCRM_TRUST_CHUNK_SIZE = env_int("RELCRM_TRUST_CHUNK_SIZE", 5000)
-# Processes sharing the chunks of `compute_trust --all` on PostgreSQL (each with
-# its own connection); 0: one per CPU this process may run on.
-RELCRM_TRUST_PROCESSES = env_int("RELCRM_TRUST_PROCESSES", 0) or (
-    len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-)

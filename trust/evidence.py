@@ -1,19 +1,22 @@
-"""The trust model's evidence, aggregated in SQL for many accounts at once.
+"""The trust model's evidence, aggregated in SQL for many accounts at once: every statement here.
 
 Each field of ``trust.model.Evidence`` is one plain aggregate over an account's
-promise or interaction rows (its docstring in ``trust/model.py`` gives the SQL).
-Two GROUP BY queries, one per table, yield the evidence of every account in a
-set of ids; the one-account recompute runs the very same queries for one id, so
-the bulk and the single path cannot disagree. ``trust.model.evidence_from_rows``
-is the Python reference the tests hold these queries to.
+promise or interaction rows. ``PROMISE_COLUMNS`` and ``INTERACTION_COLUMNS``
+name each field's SQL; ``promise_sql`` and ``interaction_sql`` group them by
+account, and a row becomes an ``Evidence`` by its column names. Two statements
+yield the evidence of every account in a set of ids; the one-account recompute
+runs the very same ones for one id, so the bulk and the single path cannot
+disagree. ``trust.model.evidence_from_rows`` is the Python reference the tests
+hold these statements to.
 """
 
 from collections.abc import Sequence
 from dataclasses import fields
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+import psycopg
 from django.db import connection
-from django.utils import timezone
+from psycopg.types.datetime import TimestamptzLoader
 
 from interactions.models import Interaction
 from promises.models import Promise
@@ -24,12 +27,12 @@ INTERACTION_TABLE = Interaction._meta.db_table
 
 
 def _age(column: str) -> str:
-    """SQL for the days from ``column`` to the ``as_of`` parameter, as a float."""
-    if connection.vendor == "postgresql":
-        # date_part() is float8 arithmetic; EXTRACT() computes in numeric, several
-        # times slower over millions of rows, and rounds to the same double.
-        return f"((%(as_of_epoch)s - date_part('epoch', {column})) / 86400.0)"
-    return f"(julianday(%(as_of)s) - julianday({column}))"
+    """SQL for the days from ``column`` to the ``as_of`` parameter, as a float.
+
+    date_part() is float8 arithmetic; EXTRACT() computes in numeric, several
+    times slower over millions of rows, and rounds to the same double.
+    """
+    return f"((%(as_of_epoch)s - date_part('epoch', {column})) / 86400.0)"
 
 
 def _decay(rate_param: str, column: str) -> str:
@@ -53,7 +56,8 @@ def _sum(predicate: str, value: str | None = None) -> str:
     return f"COALESCE(SUM({value}) FILTER (WHERE {predicate}), 0.0)"
 
 
-def _promise_sql(ids_clause: str) -> str:
+def _promise_columns() -> dict[str, str]:
+    """Each promise field of ``Evidence`` and its aggregate over the account's promises."""
     kept = _by("kept_at")
     on_time = f"({kept} AND kept_at <= due_at)"
     late = f"({kept} AND kept_at > due_at)"
@@ -64,14 +68,16 @@ def _promise_sql(ids_clause: str) -> str:
         f"(NOT {kept} AND NOT {_by('broken_at')} AND NOT {_by('released_at')}"
         " AND due_at < %(as_of)s)"
     )
-    repaired = f"({broken} AND {_by('repaired_at')} AND {_repaired_in_time()})"
+    repaired = (
+        f"({broken} AND {_by('repaired_at')} AND repaired_at <= broken_at + %(repair_window)s)"
+    )
     wound = f"(({broken} AND NOT {repaired}) OR {overdue})"
     failed_at = (
         "(CASE WHEN broken_at IS NOT NULL AND broken_at < due_at THEN broken_at ELSE due_at END)"
     )
     wound_at = f"(CASE WHEN {broken} THEN broken_at ELSE due_at END)"
     dp = lambda column: _decay("promise_rate", column)  # noqa: E731
-    fields = {
+    return {
         "kept_on_time": _sum(on_time, dp("kept_at")),
         "kept_on_time_count": _sum(on_time),
         "kept_late_credit": _sum(late, dp("kept_at")),
@@ -90,60 +96,33 @@ def _promise_sql(ids_clause: str) -> str:
         "unrepaired": _sum(wound, _decay("wound_rate", wound_at)),
         "unrepaired_count": _sum(wound),
     }
-    columns = ",\n  ".join(f"{sql} AS {name}" for name, sql in fields.items())
-    return (
-        f"SELECT account_id,\n  {columns}\nFROM {PROMISE_TABLE}\n"
-        f"WHERE created_at <= %(as_of)s AND {ids_clause}\nGROUP BY account_id"
-    ), list(fields)
 
 
-def _repaired_in_time() -> str:
-    """The repair came within the repair window after the break, in each dialect."""
-    if connection.vendor == "postgresql":
-        return "repaired_at <= broken_at + %(repair_window)s"
-    return "(julianday(repaired_at) - julianday(broken_at)) <= %(repair_window_days)s"
+# The per-row values of an interaction (its decay ``di``, and whether an inbound
+# contact counts as answered or as expected) are computed once per row in a
+# subquery and summed by the outer query: written inline, each would be
+# evaluated again in every aggregate that uses it (PostgreSQL does not share
+# common subexpressions). ``OFFSET 0`` keeps PostgreSQL from pulling the
+# subquery up, which would inline them again.
+_ANSWERED_HOURS = "(date_part('epoch', answered_at - occurred_at) / 3600.0)"
+# 2: answered (within the window, and by as_of); 1: expected but not answered
+# (the window has passed); 0: neither (or not inbound).
+_INBOUND_STATE = (
+    "CASE WHEN direction = 'inbound' AND answered_at IS NOT NULL"
+    f" AND {_ANSWERED_HOURS} <= %(window_hours)s"
+    f" AND {_ANSWERED_HOURS} <= 24.0 * {_age('occurred_at')} THEN 2"
+    " WHEN direction = 'inbound' AND occurred_at <= %(answer_cutoff)s THEN 1"
+    " ELSE 0 END"
+)
 
 
-def _answered_hours() -> str:
-    if connection.vendor == "postgresql":
-        return "(date_part('epoch', answered_at - occurred_at) / 3600.0)"
-    return "((julianday(answered_at) - julianday(occurred_at)) * 24.0)"
-
-
-def _moment_sql(aggregate: str) -> str:
-    """A timestamp aggregate as the result carries it.
-
-    PostgreSQL: seconds since the epoch as a float8, which holds every
-    microsecond timestamp exactly enough to give it back (``_to_datetime``);
-    Django's timestamptz loader is pure Python and cost more per account than
-    the rest of the row. SQLite: the stored text.
-    """
-    if connection.vendor == "postgresql":
-        return f"date_part('epoch', {aggregate})"
-    return aggregate
-
-
-def _interaction_sql(ids_clause: str) -> str:
-    # The per-row values (the decay, and whether an inbound contact counts as
-    # answered or as expected) are computed once per row in a subquery and
-    # summed by the outer query: written inline, each would be evaluated again
-    # in every aggregate that uses it (PostgreSQL does not share common
-    # subexpressions). ``OFFSET 0`` keeps PostgreSQL from pulling the subquery
-    # up, which would inline them again.
-    hours = _answered_hours()
-    # 2: answered (within the window, and by as_of); 1: expected but not
-    # answered (the window has passed); 0: neither (or not inbound).
-    inbound_state = (
-        "CASE WHEN direction = 'inbound' AND answered_at IS NOT NULL"
-        f" AND {hours} <= %(window_hours)s AND {hours} <= 24.0 * {_age('occurred_at')} THEN 2"
-        " WHEN direction = 'inbound' AND occurred_at <= %(answer_cutoff)s THEN 1"
-        " ELSE 0 END"
-    )
+def _interaction_columns() -> dict[str, str]:
+    """Each interaction field of ``Evidence`` and its aggregate over the per-row values."""
     expected, answered = "inbound > 0", "inbound = 2"
-    fields = {
+    return {
         "interaction_count": "COUNT(*)",
-        "first_interaction_at": _moment_sql("MIN(occurred_at)"),
-        "last_interaction_at": _moment_sql("MAX(occurred_at)"),
+        "first_interaction_at": "MIN(occurred_at)",
+        "last_interaction_at": "MAX(occurred_at)",
         "sentiment_weight": _sum("sentiment IS NOT NULL", "di"),
         "sentiment_positive": _sum("sentiment > 0", "sentiment * di"),
         "sentiment_negative": _sum("sentiment < 0", "sentiment * di"),
@@ -159,56 +138,81 @@ def _interaction_sql(ids_clause: str) -> str:
         "inbound_expected_count": _sum(expected),
         "inbound_answered_count": _sum(answered),
     }
-    columns = ",\n  ".join(f"{sql} AS {name}" for name, sql in fields.items())
+
+
+PROMISE_COLUMNS = _promise_columns()
+INTERACTION_COLUMNS = _interaction_columns()
+
+
+def check_columns(selected: Sequence[str]) -> None:
+    """Raise unless ``selected`` names every field of Evidence but ``as_of``, each once.
+
+    Run at import on the two statements' columns: a field added to one side
+    only fails there, not in a recompute.
+    """
+    expected = sorted(field.name for field in fields(Evidence) if field.name != "as_of")
+    if sorted(selected) != expected:
+        raise ImportError(
+            "trust.evidence selects other columns than Evidence's fields: "
+            f"missing {sorted(set(expected) - set(selected))}, "
+            f"unknown {sorted(set(selected) - set(expected))}, "
+            f"or a field selected twice in {sorted(selected)}"
+        )
+
+
+check_columns([*PROMISE_COLUMNS, *INTERACTION_COLUMNS])
+
+
+def _select(columns: dict[str, str]) -> str:
+    return ",\n  ".join(f"{sql} AS {name}" for name, sql in columns.items())
+
+
+def promise_sql(ids_clause: str) -> str:
+    """The promise aggregates of every account matching ``ids_clause``, one row each."""
+    return (
+        f"SELECT account_id,\n  {_select(PROMISE_COLUMNS)}\nFROM {PROMISE_TABLE}\n"
+        f"WHERE created_at <= %(as_of)s AND {ids_clause}\nGROUP BY account_id"
+    )
+
+
+def interaction_sql(ids_clause: str) -> str:
+    """The interaction aggregates of every account matching ``ids_clause``, one row each."""
     per_row = (
         f"SELECT account_id, occurred_at, sentiment,\n"
         f"    {_decay('interaction_rate', 'occurred_at')} AS di,\n"
-        f"    {inbound_state} AS inbound\n"
+        f"    {_INBOUND_STATE} AS inbound\n"
         f"  FROM {INTERACTION_TABLE}\n"
-        f"  WHERE occurred_at <= %(as_of)s AND {ids_clause}"
-        + ("\n  OFFSET 0" if connection.vendor == "postgresql" else "")
+        f"  WHERE occurred_at <= %(as_of)s AND {ids_clause}\n"
+        "  OFFSET 0"
     )
     return (
-        f"SELECT account_id,\n  {columns}\nFROM (\n  {per_row}\n) AS i\nGROUP BY account_id"
-    ), list(fields)
+        f"SELECT account_id,\n  {_select(INTERACTION_COLUMNS)}\n"
+        f"FROM (\n  {per_row}\n) AS i\nGROUP BY account_id"
+    )
 
 
-def _parameters(as_of: datetime, params: Params) -> dict:
-    ops = connection.ops
+def aggregation_queries(ids_clause: str) -> list[str]:
+    """The two statements ``evidence_for`` runs, for any ``account_id`` predicate.
 
-    def moment(value: datetime):
-        # SQLite stores naive UTC text: compare against the same representation.
-        return ops.adapt_datetimefield_value(value) if connection.vendor == "sqlite" else value
+    Run with the parameters of ``aggregation_parameters``. The benchmarks time
+    these very statements as the floor of the recompute.
+    """
+    return [promise_sql(ids_clause), interaction_sql(ids_clause)]
 
-    values = {
-        "as_of": moment(as_of),
+
+def aggregation_parameters(as_of: datetime, params: Params) -> dict:
+    """The named parameters of ``aggregation_queries``."""
+    return {
+        "as_of": as_of,
         "as_of_epoch": as_of.timestamp(),
-        "recent_since": moment(as_of - timedelta(days=params.recent_days)),
-        "answer_cutoff": moment(as_of - timedelta(hours=params.response_window_hours)),
+        "recent_since": as_of - timedelta(days=params.recent_days),
+        "answer_cutoff": as_of - timedelta(hours=params.response_window_hours),
         "window_hours": float(params.response_window_hours),
+        "repair_window": timedelta(days=params.repair_window_days),
         "promise_rate": params.decay_per_day(params.promise_half_life_days),
         "wound_rate": params.decay_per_day(params.wound_half_life_days),
         "interaction_rate": params.decay_per_day(params.interaction_half_life_days),
     }
-    # Only what the dialect's SQL names: SQLite cannot even quote an interval
-    # (Django's debug cursor quotes every parameter when DEBUG is on).
-    if connection.vendor == "postgresql":
-        values["repair_window"] = timedelta(days=params.repair_window_days)
-    else:
-        values["repair_window_days"] = float(params.repair_window_days)
-    return values
-
-
-def _to_datetime(value) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    if isinstance(value, float):
-        # Epoch seconds (``_moment_sql``): within a tenth of a microsecond of the
-        # stored value, which rounding to the microsecond gives back exactly.
-        return datetime.fromtimestamp(value, UTC)
-    # SQLite returns MIN/MAX of a datetime column as its stored text.
-    parsed = datetime.fromisoformat(value)
-    return parsed.replace(tzinfo=UTC) if timezone.is_naive(parsed) else parsed
 
 
 def ids_clause(account_ids: Sequence[int], values: dict, column: str = "account_id") -> str:
@@ -231,86 +235,44 @@ def ids_clause(account_ids: Sequence[int], values: dict, column: str = "account_
     return f"{column} IN (" + ", ".join(map(str, ids)) + ")"
 
 
-def evidence_for(
-    account_ids: Sequence[int], *, as_of: datetime, params: Params
-) -> dict[int, Evidence]:
-    """The evidence of each account in ``account_ids`` as of ``as_of``: two queries in all.
-
-    Accounts with no rows at all get empty evidence (the model's prior).
-    """
-    if not account_ids:
-        return {}
-    values = _parameters(as_of, params)
-    predicate = ids_clause(account_ids, values)
-    found: list[dict[int, tuple]] = []
-    with server_cursor() if connection.vendor == "postgresql" else connection.cursor() as cursor:
-        for sql, _ in (_promise_sql(predicate), _interaction_sql(predicate)):
-            cursor.execute(sql, values)
-            found.append({row[0]: row[1:] for row in cursor.fetchall()})
-    promises, interactions = found
-    return {int(pk): _evidence(as_of, promises.get(pk), interactions.get(pk)) for pk in account_ids}
-
-
-def server_cursor():
-    """A psycopg cursor on Django's connection (PostgreSQL) that binds on the server.
+def server_cursor() -> psycopg.Cursor:
+    """A psycopg cursor on Django's connection that binds on the server.
 
     Django's cursor quotes every parameter into the text in Python; this one
     sends them apart, so the server may also keep the plan of a statement run
-    again. Same connection, so the same transaction.
+    again. Same connection, so the same transaction. Times load with
+    psycopg's own (compiled) loader: Django's is pure Python, and the session's
+    time zone is already Django's.
     """
-    import psycopg
-
     connection.ensure_connection()
-    return psycopg.Cursor(connection.connection)
+    cursor = psycopg.Cursor(connection.connection)
+    cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
+    return cursor
 
 
-def aggregation_queries(ids_clause: str) -> list[str]:
-    """The two aggregate statements ``evidence_for`` runs, for any ``account_id`` predicate.
+def _by_account(cursor: psycopg.Cursor, sql: str, values: dict) -> dict[int, dict]:
+    """Each account's row of ``sql``, as a dict of its columns by name (but the account's id)."""
+    cursor.execute(sql, values)
+    _, *names = (column.name for column in cursor.description)
+    return {account_id: dict(zip(names, rest, strict=True)) for account_id, *rest in cursor}
 
-    With the parameters bound (``cursor.execute(sql, values)`` needs ``values``
-    from ``aggregation_parameters``). The benchmarks time these very statements
-    as the floor of the recompute.
+
+def evidence_for(
+    account_ids: Sequence[int], *, as_of: datetime, params: Params
+) -> dict[int, Evidence]:
+    """The evidence of each account in ``account_ids`` as of ``as_of``: two statements in all.
+
+    Accounts with no rows at all get empty evidence (the model's prior); every
+    aggregate arrives as its field's type (``_sum``).
     """
-    return [sql for sql, _ in (_promise_sql(ids_clause), _interaction_sql(ids_clause))]
-
-
-def aggregation_parameters(as_of: datetime, params: Params) -> dict:
-    """The named parameters of ``aggregation_queries``."""
-    return _parameters(as_of, params)
-
-
-# Each field's value for an account with no rows (and for a sum over no rows),
-# in the order of Evidence's fields after ``as_of``: the promise aggregates
-# (``_promise_sql``), then the interaction ones from ``interaction_count`` on
-# (``_interaction_sql``), as the two queries select them; ``_evidence`` builds
-# an Evidence positionally from the two rows.
-_NAMES = [field.name for field in fields(Evidence)][1:]
-_ZEROS = tuple(
-    0 if field.type in (int, "int") else None if "datetime" in str(field.type) else 0.0
-    for field in fields(Evidence)[1:]
-)
-_PROMISE_ZEROS = _ZEROS[: _NAMES.index("interaction_count")]
-_INTERACTION_ZEROS = _ZEROS[_NAMES.index("interaction_count") :]
-
-
-def _evidence(
-    as_of: datetime, promise_row: tuple | None, interaction_row: tuple | None
-) -> Evidence:
-    """An account's ``Evidence`` from its row of each query (None: it has no rows there).
-
-    Each aggregate arrives as its field's type (``_sum``); only the two times
-    are converted.
-    """
-    if interaction_row is None:
-        return Evidence.of((as_of, *(promise_row or _PROMISE_ZEROS), *_INTERACTION_ZEROS))
-    count, first, last, *sums = interaction_row
-    return Evidence.of(
-        (
-            as_of,
-            *(promise_row or _PROMISE_ZEROS),
-            count,
-            _to_datetime(first),
-            _to_datetime(last),
-            *sums,
-        )
-    )
+    if not account_ids:
+        return {}
+    values = aggregation_parameters(as_of, params)
+    predicate = ids_clause(account_ids, values)
+    with server_cursor() as cursor:
+        promises = _by_account(cursor, promise_sql(predicate), values)
+        interactions = _by_account(cursor, interaction_sql(predicate), values)
+    return {
+        pk: Evidence(as_of=as_of, **promises.get(pk, {}), **interactions.get(pk, {}))
+        for pk in account_ids
+    }

@@ -42,9 +42,7 @@ yet. `status` must agree with the timestamps (a check constraint on the table).
 SQL notation used in the field docstrings
 -----------------------------------------
     :as_of          the time the health is computed for (one value for all accounts).
-    age(col)        days from `col` to :as_of, as a float:
-                      PostgreSQL  EXTRACT(EPOCH FROM (:as_of - col)) / 86400
-                      SQLite      julianday(:as_of) - julianday(col)
+    age(col)        days from `col` to :as_of, as a float (`_age` in trust/evidence.py).
     dp(col)         EXP(-:promise_rate * age(col)),  :promise_rate
                       = params.decay_per_day(params.promise_half_life_days)
     dw(col)         EXP(-:wound_rate * age(col)),    :wound_rate
@@ -81,8 +79,8 @@ from a single GROUP BY account query.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -99,7 +97,7 @@ class Params:
     """Every tunable number of the model, with the defaults `trust/MODEL.md` justifies.
 
     Weights need not sum to one: they are normalised. The constructor refuses values that would
-    break one of the properties the model promises (DESIGN.md "Trust health").
+    break one of the properties the model promises (trust/MODEL.md, "The nine properties").
     """
 
     # Promise reliability: a Beta posterior over "we keep what we promise".
@@ -357,21 +355,6 @@ class Evidence:
     """COUNT WHERE expected"""
     inbound_answered_count: int = 0
     """COUNT WHERE answered"""
-
-    @classmethod
-    def of(cls, values: Sequence[Any]) -> Evidence:
-        """``Evidence(*values)``, every field given in order, built faster.
-
-        The bulk recompute builds one per account: the generated ``__init__`` of a frozen
-        dataclass sets its 33 fields one ``object.__setattr__`` call at a time, which cost
-        more than reading the account's rows.
-        """
-        evidence = object.__new__(cls)
-        object.__setattr__(evidence, "__dict__", dict(zip(_EVIDENCE_FIELDS, values, strict=True)))
-        return evidence
-
-
-_EVIDENCE_FIELDS = tuple(field.name for field in fields(Evidence))
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """Computed trust health: one snapshot per computation, the newest is current."""
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -13,13 +14,11 @@ class WrittenJSONField(models.JSONField):
     A snapshot's JSON is written once per account by every bulk recompute and
     never queried into, only shown: ``json`` stores the text after checking
     it, where ``jsonb`` converts it to its binary form (4% of the recompute of
-    every account). Elsewhere it is the stock field.
+    every account).
     """
 
     def db_type(self, connection):
-        if connection.vendor == "postgresql":
-            return "json"
-        return super().db_type(connection)
+        return "json"
 
     def from_db_value(self, value, expression, connection):
         # psycopg hands ``json`` over already decoded (Django asks it for text
@@ -70,3 +69,28 @@ class TrustSnapshot(models.Model):
         return (
             f"{self.account}: {self.score:.0f} ({self.band}) at {self.computed_at:%Y-%m-%d %H:%M}"
         )
+
+
+class BulkRecompute(models.Model):
+    """One recompute of every account, spread over Celery workers in id-range chunks.
+
+    The chunks count themselves here, each in the transaction that writes its
+    snapshots: the one that completes the count sends the task that finishes
+    the run. A row of the database rather than a Celery chord, which needs a
+    result backend (tasks keep no results here, and the embedded setup has no
+    backend to keep them in); and a chunk delivered twice is counted once.
+    """
+
+    as_of = models.DateTimeField()
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    chunks = models.PositiveIntegerField()
+    # The indexes of the chunks written so far.
+    chunks_done = ArrayField(models.PositiveIntegerField(), default=list)
+    accounts = models.PositiveIntegerField(default=0)
+    snapshots = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    alerts = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"recompute {self.pk} as of {self.as_of:%Y-%m-%d %H:%M}"

@@ -1,4 +1,4 @@
-"""The trust model's promises (DESIGN.md "Trust health"), one property-based test each.
+"""The trust model's promises (trust/MODEL.md, "The nine properties"), one property-based test each.
 
 The model is pure Python: these tests need no database. Strict orderings are checked on the
 unrounded `raw_score`, since rounding to one decimal may merge two close scores; the rounded
@@ -605,18 +605,3 @@ def test_when_breaks_dominate_a_keep_can_gain_more_than_a_break_costs():
 def test_params_that_would_break_a_property_are_refused(change):
     with pytest.raises(ValueError):
         Params(**change)
-
-
-def test_evidence_of_its_values_is_the_evidence_they_make():
-    values = [datetime(2026, 11, 25, tzinfo=UTC)] + [
-        float(i) if field.type in (float, "float") else i
-        for i, field in enumerate(dataclasses.fields(Evidence)[1:], start=1)
-    ]
-    built = Evidence.of(values)
-    assert built == Evidence(*values)
-    assert hash(built) == hash(Evidence(*values))
-    assert repr(built) == repr(Evidence(*values))
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        built.kept_on_time = 1.0  # type: ignore[misc]
-    with pytest.raises(ValueError):
-        Evidence.of(values[:-1])

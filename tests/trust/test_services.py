@@ -1,6 +1,5 @@
 """Computing trust health from the database: the SQL evidence, snapshots, stale marks, alerts."""
 
-import gc
 import math
 import random
 import threading
@@ -12,6 +11,9 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from accounts.models import Account
 from accounts.services import mark_health_stale
@@ -19,9 +21,10 @@ from interactions.models import Interaction
 from interactions.services import refresh_answers
 from promises import services as promise_services
 from promises.models import Alert, Promise
+from relcrm import task_names
 from tests.factories import AccountFactory, InteractionFactory, PromiseFactory
 from trust import evidence as evidence_sql
-from trust import services, tasks
+from trust import services, snapshots, tasks
 from trust.model import (
     Evidence,
     Fact,
@@ -31,50 +34,87 @@ from trust.model import (
     health_of,
     score,
 )
-from trust.models import TrustSnapshot
+from trust.models import BulkRecompute, TrustSnapshot
+
+FATES = ["open", "kept", "late", "silent", "disclosed", "released", "future"]
+
+
+def add_promise(
+    account: Account,
+    now,
+    *,
+    fate: str,
+    days_back: float,
+    due_after: float,
+    delay: float,
+    repair_after: float | None,
+    renegotiated: int,
+) -> None:
+    """A promise made ``days_back`` days before ``now`` with the given fate (``FATES``).
+
+    ``delay`` (0.01-20 days) places its keep or break around the due time;
+    ``repair_after`` the repair of a break, if any.
+    """
+    created = now - timedelta(days=days_back)
+    due = created + timedelta(days=due_after)
+    promise = Promise(
+        account=account,
+        owner=account.owner,
+        description="x",
+        created_at=created,
+        due_at=due,
+        renegotiated_count=renegotiated,
+    )
+    if fate == "future":
+        # Made after as_of (a health "as it was" must not see it).
+        promise.created_at = now + timedelta(days=1)
+    elif fate in ("kept", "late"):
+        offset = -min(delay, 5) if fate == "kept" else delay
+        promise.status, promise.kept_at = "kept", due + timedelta(days=offset)
+        if fate == "late" and repair_after is not None:
+            promise.broken_at = due
+    elif fate in ("silent", "disclosed"):
+        offset = min(delay, 3) if fate == "silent" else -min(delay, 3)
+        promise.status, promise.broken_at = "broken", due + timedelta(days=offset)
+        if repair_after is not None:
+            promise.repaired_at = promise.broken_at + timedelta(days=repair_after)
+    elif fate == "released":
+        promise.status, promise.released_at = "released", created + timedelta(days=1)
+    promise.save()
+
+
+def add_interaction(
+    account: Account, now, *, direction: str, days_back: float, sentiment: int | None
+) -> None:
+    Interaction.objects.create(
+        account=account,
+        logged_by=account.owner,
+        kind="call",
+        direction=direction,
+        occurred_at=now - timedelta(days=days_back),
+        sentiment=sentiment,
+    )
 
 
 def random_history(account: Account, rng: random.Random, now) -> None:
     """Promises in every state and interactions of every kind, at random times."""
-
-    def moment(days_back: float):
-        return now - timedelta(days=days_back)
-
     for _ in range(rng.randint(0, 25)):
-        created = moment(rng.uniform(1, 700))
-        due = created + timedelta(days=rng.uniform(-2, 30))
-        fate = rng.choice(["open", "kept", "late", "silent", "disclosed", "released", "future"])
-        promise = Promise(
-            account=account,
-            owner=account.owner,
-            description="x",
-            created_at=created,
-            due_at=due,
-            renegotiated_count=rng.choice([0, 0, 0, 1, 2]),
+        add_promise(
+            account,
+            now,
+            fate=rng.choice(FATES),
+            days_back=rng.uniform(1, 700),
+            due_after=rng.uniform(-2, 30),
+            delay=rng.uniform(0.01, 20),
+            repair_after=rng.uniform(0.1, 30) if rng.random() < 0.5 else None,
+            renegotiated=rng.choice([0, 0, 0, 1, 2]),
         )
-        if fate == "future":
-            # Made after as_of (a health "as it was" must not see it).
-            promise.created_at = now + timedelta(days=1)
-        elif fate in ("kept", "late"):
-            delay = rng.uniform(-5, -0.01) if fate == "kept" else rng.uniform(0.01, 20)
-            promise.status, promise.kept_at = "kept", due + timedelta(days=delay)
-            if fate == "late" and rng.random() < 0.5:
-                promise.broken_at = due
-        elif fate in ("silent", "disclosed"):
-            offset = rng.uniform(0, 3) if fate == "silent" else -rng.uniform(0.1, 3)
-            promise.status, promise.broken_at = "broken", due + timedelta(days=offset)
-            if rng.random() < 0.5:
-                promise.repaired_at = promise.broken_at + timedelta(days=rng.uniform(0.1, 30))
-        elif fate == "released":
-            promise.status, promise.released_at = "released", created + timedelta(days=1)
-        promise.save()
     for _ in range(rng.randint(0, 40)):
-        Interaction.objects.create(
-            account=account,
-            logged_by=account.owner,
-            kind="call",
+        add_interaction(
+            account,
+            now,
             direction=rng.choice(["inbound", "outbound"]),
-            occurred_at=moment(rng.uniform(0.01, 500)),
+            days_back=rng.uniform(0.01, 500),
             sentiment=rng.choice([None, -2, -1, 0, 1, 2]),
         )
     refresh_answers(account.pk)
@@ -127,14 +167,60 @@ def histories(team_a):
     return accounts, now
 
 
-def test_the_sql_aggregates_equal_the_models_python_reference(histories):
-    accounts, now = histories
-    params = services.params()
-    bulk = evidence_sql.evidence_for([a.pk for a in accounts], as_of=now, params=params)
-    for account in accounts:
-        promises, interactions = rows_of(account)
-        expected = evidence_from_rows(promises, interactions, as_of=now, params=params)
-        assert_same_evidence(bulk[account.pk], expected)
+a_promise = st.fixed_dictionaries(
+    {
+        "fate": st.sampled_from(FATES),
+        "days_back": st.floats(1, 700),
+        "due_after": st.floats(-2, 30),
+        "delay": st.floats(0.01, 20),
+        "repair_after": st.none() | st.floats(0.1, 30),
+        "renegotiated": st.integers(0, 2),
+    }
+)
+an_interaction = st.fixed_dictionaries(
+    {
+        "direction": st.sampled_from(["inbound", "outbound"]),
+        "days_back": st.floats(0.01, 500),
+        "sentiment": st.sampled_from([None, -2, -1, 0, 1, 2]),
+    }
+)
+a_history = st.tuples(st.lists(a_promise, max_size=8), st.lists(an_interaction, max_size=10))
+
+
+@given(st.lists(a_history, min_size=1, max_size=3))
+@hypothesis_settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_the_sql_aggregates_equal_the_models_python_reference(team_a, generated):
+    now = timezone.now()
+    with transaction.atomic():  # each example's rows go with it
+        accounts = []
+        for promises, interactions in generated:
+            account = AccountFactory(owner=team_a.rep)
+            for promise in promises:
+                add_promise(account, now, **promise)
+            for interaction in interactions:
+                add_interaction(account, now, **interaction)
+            refresh_answers(account.pk)
+            accounts.append(account)
+        params = services.params()
+        bulk = evidence_sql.evidence_for([a.pk for a in accounts], as_of=now, params=params)
+        for account in accounts:
+            promises, interactions = rows_of(account)
+            expected = evidence_from_rows(promises, interactions, as_of=now, params=params)
+            assert_same_evidence(bulk[account.pk], expected)
+        transaction.set_rollback(True)
+
+
+def test_the_evidence_columns_are_checked_against_evidences_fields():
+    columns = [*evidence_sql.PROMISE_COLUMNS, *evidence_sql.INTERACTION_COLUMNS]
+    evidence_sql.check_columns(columns)
+    with pytest.raises(ImportError, match=r"missing \['unrepaired'\]"):
+        evidence_sql.check_columns([c for c in columns if c != "unrepaired"])
+    with pytest.raises(ImportError, match=r"unknown \['kept_early'\]"):
+        evidence_sql.check_columns([*columns, "kept_early"])
+    with pytest.raises(ImportError, match="twice"):
+        evidence_sql.check_columns([*columns, "unrepaired"])
 
 
 def test_bulk_recompute_gives_what_each_account_computed_alone_gives(histories):
@@ -268,15 +354,24 @@ def test_the_tasks_run_the_same_code(team_a):
     assert "1 new snapshot" in tasks.compute_account_health.apply(args=[account.pk]).get()
     Account.objects.filter(pk=account.pk).update(health_stale_at=timezone.now())
     assert "1 account(s)" in tasks.compute_trust_health.apply().get()
-    assert "0 new snapshot" in tasks.compute_trust_health.apply(kwargs={"all_accounts": True}).get()
 
 
 def test_the_command_prints_what_it_did(team_a, capsys):
     account = AccountFactory(owner=team_a.rep)
     call_command("compute_trust", "--account", str(account.pk))
     assert "Computed the trust health of 1 account(s): 1 new snapshot(s)" in capsys.readouterr().out
-    call_command("compute_trust", "--all")
+    call_command("compute_trust", "--all", "--in-process")
     assert "0 new snapshot(s), 1 unchanged" in capsys.readouterr().out
+
+
+def test_the_command_runs_every_account_here_when_no_worker_answers(team_a, capsys):
+    account = AccountFactory(owner=team_a.rep)
+    assert not services.workers_answer()
+    call_command("compute_trust", "--all")
+    out = capsys.readouterr().out
+    assert "Computed the trust health of 1 account(s): 1 new snapshot(s)" in out
+    assert "Celery" not in out
+    assert TrustSnapshot.objects.filter(account=account).count() == 1
 
 
 def test_the_command_refuses_an_unknown_account_and_a_naive_time(db):
@@ -374,23 +469,41 @@ def test_the_recompute_works_with_the_debug_cursor_on(team_a, settings):
     with CaptureQueriesContext(connection) as queries:
         result = services.compute_account_health(account.pk)
     assert result.snapshots == 1
-    # On PostgreSQL the aggregates bind on the server, past Django's cursor.
-    aggregated = any("GROUP BY account_id" in query["sql"] for query in queries.captured_queries)
-    assert aggregated == (connection.vendor != "postgresql")
+    # The aggregates bind on the server, past Django's (quoting) cursor.
+    assert not any("GROUP BY account_id" in query["sql"] for query in queries.captured_queries)
+
+
+def assert_stored_as_computed_alone(accounts, now, *, skip=()) -> None:
+    """Each account's latest snapshot and health equal what computing it alone gives."""
+    for account in accounts:
+        stored = TrustSnapshot.objects.filter(account=account).first()
+        if account.pk in skip:
+            assert stored is None
+            continue
+        alone = services.health_for([account.pk], as_of=now)[account.pk]
+        shown = alone.to_dict()
+        assert (stored.score, stored.band, stored.confidence) == (
+            shown["score"],
+            shown["band"],
+            shown["confidence"],
+        )
+        assert (stored.components, stored.explanation) == (
+            shown["components"],
+            shown["explanation"],
+        )
+        assert Account.objects.get(pk=account.pk).health_digest == services.digest(alone)
 
 
 @pytest.mark.parametrize(
-    ("committed", "processes"),
+    "committed",
     [
-        pytest.param(False, 2, id="in-a-transaction"),
+        pytest.param(False, id="in-a-transaction"),
         # Outside a transaction each chunk is read ahead, on a second connection.
-        pytest.param(True, 1, id="read-ahead", marks=pytest.mark.django_db(transaction=True)),
-        # ... and on PostgreSQL the chunks are shared among forked processes.
-        pytest.param(True, 3, id="processes", marks=pytest.mark.django_db(transaction=True)),
+        pytest.param(True, id="read-ahead", marks=pytest.mark.django_db(transaction=True)),
     ],
 )
 def test_the_recompute_of_all_accounts_equals_each_account_alone(
-    histories, team_a, monkeypatch, committed, processes
+    histories, team_a, monkeypatch, committed
 ):
     accounts, now = histories
     # An archived account between the others: the chunk's range must skip its rows.
@@ -404,31 +517,45 @@ def test_the_recompute_of_all_accounts_equals_each_account_alone(
         return read(*args, **kwargs)
 
     monkeypatch.setattr(services, "_read", spied)
-    result = services.compute_trust_health(
-        all_accounts=True, as_of=now, chunk_size=4, processes=processes
-    )
+    result = services.compute_trust_health(all_accounts=True, as_of=now, chunk_size=4)
     assert result.accounts == result.snapshots == len(accounts) - 1
-    ahead = committed and connection.vendor == "postgresql"
-    assert readers == ({"trust-read-ahead"} if ahead else {threading.current_thread().name})
-    for account in accounts:
-        stored = TrustSnapshot.objects.filter(account=account).first()
-        if account.pk == archived.pk:
-            assert stored is None
-            continue
-        alone = services.health_for([account.pk], as_of=now)[account.pk].to_dict()
-        assert (stored.score, stored.band, stored.confidence) == (
-            alone["score"],
-            alone["band"],
-            alone["confidence"],
-        )
-        assert (stored.components, stored.explanation) == (
-            alone["components"],
-            alone["explanation"],
-        )
-        refreshed = Account.objects.get(pk=account.pk)
-        assert refreshed.health_digest == services.digest(
-            services.health_for([account.pk], as_of=now)[account.pk]
-        )
+    assert readers == ({"trust-read-ahead"} if committed else {threading.current_thread().name})
+    assert_stored_as_computed_alone(accounts, now, skip={archived.pk})
+    run = BulkRecompute.objects.get()
+    assert (run.chunks, sorted(run.chunks_done), run.accounts) == (3, [0, 1, 2], len(accounts) - 1)
+    assert run.finished_at is not None
+
+
+def test_a_chunk_delivered_twice_is_counted_once_and_the_last_one_finishes_the_run(
+    histories, monkeypatch
+):
+    accounts, now = histories
+    sent = []
+    monkeypatch.setattr(services.task_queue, "send", lambda *args: sent.append(args) or True)
+    run, ranges = services._plan(now, chunk_size=5)
+    assert [first for first, _ in ranges] == [accounts[0].pk, accounts[5].pk, accounts[10].pk]
+    for index in (0, 0, 2):
+        services.compute_bulk_chunk(run.pk, index, *ranges[index])
+    run.refresh_from_db()
+    assert (run.chunks_done, run.accounts, sent) == ([0, 2], 7, [])
+    again = services.compute_bulk_chunk(run.pk, 1, *ranges[1])
+    run.refresh_from_db()
+    assert again.snapshots == 5 and run.accounts == run.snapshots == len(accounts)
+    assert sent == [(task_names.FINISH_TRUST_RECOMPUTE, run.pk)]
+    assert run.finished_at is None  # the finishing task's work
+    assert "12 account(s)" in tasks.finish_trust_recompute.apply(args=[run.pk]).get()
+    run.refresh_from_db()
+    assert run.finished_at is not None
+    assert_stored_as_computed_alone(accounts, now)
+
+
+def test_a_run_is_finished_here_when_the_broker_is_away(histories, monkeypatch):
+    _, now = histories
+    monkeypatch.setattr(services.task_queue, "send", lambda *args: False)
+    run, ranges = services._plan(now, chunk_size=20)
+    services.compute_bulk_chunk(run.pk, 0, *ranges[0])
+    run.refresh_from_db()
+    assert run.finished_at is not None
 
 
 def _commit_settings(account_id: int) -> list[str]:
@@ -438,7 +565,6 @@ def _commit_settings(account_id: int) -> list[str]:
     return [q["sql"] for q in captured.captured_queries if "synchronous_commit" in q["sql"]]
 
 
-@pytest.mark.postgres
 def test_a_recompute_in_a_callers_transaction_keeps_its_commit_durable(team_a):
     account = AccountFactory(owner=team_a.rep)
     services.compute_account_health(account.pk)
@@ -447,7 +573,6 @@ def test_a_recompute_in_a_callers_transaction_keeps_its_commit_durable(team_a):
         assert cursor.fetchone()[0] == "on"
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_recompute_that_raises_an_alert_waits_for_its_commit(team_a):
     account = AccountFactory(owner=team_a.rep)
@@ -456,39 +581,6 @@ def test_a_recompute_that_raises_an_alert_waits_for_its_commit(team_a):
     break_silently(account, 4)
     assert _commit_settings(account.pk) == ["SET LOCAL synchronous_commit = on"]
     assert Alert.objects.filter(account=account, kind="health_drop").count() == 1
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_a_failing_recompute_process_fails_the_whole_run(histories, monkeypatch):
-    accounts, now = histories
-    # Chunks of 4 shared by 2 processes: the second chunk is the forked child's.
-    doomed = accounts[4].pk
-    read = services._read
-
-    def failing(chunk, **kwargs):
-        if doomed in chunk:
-            raise ValueError("the disk is on fire")
-        return read(chunk, **kwargs)
-
-    monkeypatch.setattr(services, "_read", failing)
-    with pytest.raises(RuntimeError, match=r"(?s)recompute process failed.*the disk is on fire"):
-        services.compute_trust_health(all_accounts=True, as_of=now, chunk_size=4, processes=2)
-    # The first process's chunks were written; the failed chunk was not.
-    assert TrustSnapshot.objects.filter(account_id=accounts[0].pk).exists()
-    assert not TrustSnapshot.objects.filter(account_id=doomed).exists()
-
-
-@pytest.mark.parametrize("enabled", [True, False])
-def test_the_bulk_recompute_gives_the_cycle_collector_back_as_it_found_it(histories, enabled):
-    _, now = histories
-    was = gc.isenabled()
-    try:
-        (gc.enable if enabled else gc.disable)()
-        services.compute_trust_health(all_accounts=True, as_of=now, chunk_size=4)
-        assert gc.isenabled() == enabled
-    finally:
-        (gc.enable if was else gc.disable)()
 
 
 def test_a_snapshot_stores_any_text_of_its_explanation_as_written(team_a):
@@ -500,9 +592,9 @@ def test_a_snapshot_stores_any_text_of_its_explanation_as_written(team_a):
         score(evidence_from_rows([], [], as_of=stored.as_of)),
         explanation=(Fact(text, -1.5), Fact("plain", 0.5)),
     )
-    row = services._Row(account.pk, health, stored.band, None)
+    row = snapshots.SnapshotRow(account.pk, health, stored.band, None)
     with transaction.atomic():
-        services._insert_snapshots([row], as_of=stored.as_of, computed_at=stored.computed_at)
+        snapshots.insert_snapshots([row], as_of=stored.as_of, computed_at=stored.computed_at)
     latest = TrustSnapshot.objects.filter(account=account).order_by("-id").first()
     assert latest.pk != stored.pk
     assert latest.explanation == [{"text": text, "effect": -1.5}, {"text": "plain", "effect": 0.5}]
