@@ -16,7 +16,7 @@ from django.utils import timezone
 from benchmarks.scenarios.trust_recompute import start_worker
 from relcrm.celery import app
 from tests.factories import AccountFactory
-from tests.promises.test_commands import database_url
+from tests.processes import database_url
 from tests.trust.test_services import assert_stored_as_computed_alone, random_history
 from trust import services
 from trust.models import BulkRecompute, TrustSnapshot
