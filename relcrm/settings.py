@@ -253,28 +253,30 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # periodic job catch up (the account is already marked stale in the database).
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+from relcrm import task_names  # noqa: E402  (the names the decorators register)
+
 CELERY_BEAT_SCHEDULE = {
     "flag-overdue-promises": {
-        "task": "promises.tasks.flag_overdue_promises",
+        "task": task_names.FLAG_OVERDUE_PROMISES,
         "schedule": timedelta(minutes=1),
         "options": {"expires": 55},
     },
     "send-due-soon-reminders": {
-        "task": "promises.tasks.send_due_soon_reminders",
+        "task": task_names.SEND_DUE_SOON_REMINDERS,
         "schedule": timedelta(minutes=15),
         "options": {"expires": 14 * 60},
     },
     "send-alert-digests": {
-        "task": "promises.tasks.send_alert_digests",
+        "task": task_names.SEND_ALERT_DIGESTS,
         "schedule": crontab(hour=7, minute=0),
     },
     "compute-stale-trust-health": {
-        "task": "trust.tasks.compute_trust_health",
+        "task": task_names.COMPUTE_TRUST_HEALTH,
         "schedule": timedelta(minutes=5),
         "options": {"expires": 4 * 60},
     },
     "compute-all-trust-health": {
-        "task": "trust.tasks.compute_trust_health",
+        "task": task_names.COMPUTE_TRUST_HEALTH,
         "schedule": crontab(hour=2, minute=30),
         "kwargs": {"all_accounts": True},
     },

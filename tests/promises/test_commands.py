@@ -7,7 +7,6 @@ from datetime import timedelta
 from io import StringIO
 from pathlib import Path
 
-import pytest
 from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.utils import timezone
@@ -63,7 +62,6 @@ def database_url() -> str:
     return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-@pytest.mark.postgres
 def test_two_flag_overdue_processes_at_once_break_each_promise_once(transactional_db):
     many_promises(400, accounts=[AccountFactory()], due_in=lambda n: -timedelta(minutes=n + 1))
     env = {

@@ -201,7 +201,6 @@ def test_a_second_alert_for_one_broken_promise_is_refused_by_the_database(db):
         )
 
 
-@pytest.mark.postgres
 def test_the_empty_sweep_reads_the_partial_index_of_open_promises(db):
     many_promises(
         3_000,
@@ -223,7 +222,6 @@ def test_the_empty_sweep_reads_the_partial_index_of_open_promises(db):
     assert "promise_open_due" in plan, plan
 
 
-@pytest.mark.postgres
 def test_parallel_sweeps_break_each_promise_once_with_one_event_and_one_alert(
     transactional_db,
 ):
@@ -242,7 +240,6 @@ def test_parallel_sweeps_break_each_promise_once_with_one_event_and_one_alert(
     assert Alert.objects.values("promise").distinct().count() == len(promises)
 
 
-@pytest.mark.postgres
 def test_a_sweep_skips_a_promise_another_transaction_holds_and_takes_it_later(
     transactional_db,
 ):
@@ -277,7 +274,6 @@ def test_an_alert_already_there_for_an_overdue_promise_is_kept_and_not_doubled(d
     assert broken_events(promise).count() == 1
 
 
-@pytest.mark.postgres
 def test_each_batch_is_one_statement_on_postgresql(db):
     for hours in (1, 2, 3):
         overdue(hours=hours)
@@ -310,7 +306,6 @@ def wait_until_blocked(query_contains: str) -> None:
     raise AssertionError(f"no query with {query_contains!r} waited for a lock")
 
 
-@pytest.mark.postgres
 def test_a_sweep_locks_the_accounts_it_marks_in_id_order(transactional_db):
     """As the trust recompute does, so the two never deadlock: while the sweep waits
     for the first account, it holds no lock on the second."""
@@ -346,7 +341,6 @@ def test_a_sweep_locks_the_accounts_it_marks_in_id_order(transactional_db):
     assert Account.objects.filter(pk__in=[first.pk, second.pk], health_stale_at=None).count() == 0
 
 
-@pytest.mark.postgres
 def test_events_and_alerts_are_found_by_author_reviewer_or_promise_through_an_index(db):
     """The sweep's events and alerts stay out of the partial indexes of who wrote or
     reviewed them, yet every lookup of those columns (deleting a user or a promise
