@@ -1,10 +1,11 @@
 """The overdue sweep (``promises.services.flag_overdue_promises``), on its real SQL.
 
-Runs on SQLite and PostgreSQL; the tests of concurrent sweeps and of the index
-need PostgreSQL, where several sweeps really do run at once.
+Several sweeps really do run at once in the tests of concurrency, each on its own
+connection.
 """
 
 import threading
+from unittest import mock
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -356,3 +357,54 @@ def test_events_and_alerts_are_found_by_author_reviewer_or_promise_through_an_in
     }
     for index, queryset in lookups.items():
         assert index in queryset.explain(), (index, queryset.explain())
+
+
+def rows_left_by(promise: Promise) -> dict:
+    """Every row a break wrote for ``promise``, field by field, with the ids that only
+    name the promise, its account and its owner left out."""
+
+    def fields(row, *, leave_out=()):
+        return {
+            field.attname: getattr(row, field.attname)
+            for field in type(row)._meta.concrete_fields
+            if not field.primary_key and field.attname not in leave_out
+        }
+
+    promise.refresh_from_db()
+    identity = ("account_id", "owner_id", "promise_id")
+    return {
+        "promise": fields(promise, leave_out=identity),
+        "events": [fields(event, leave_out=identity) for event in broken_events(promise)],
+        "alerts": [fields(alert, leave_out=identity) for alert in promise.alerts.all()],
+        "stale_at": Account.objects.get(pk=promise.account_id).health_stale_at,
+    }
+
+
+def test_a_swept_break_and_a_manual_break_leave_the_same_rows(db):
+    """Apart from what makes one silent and the other disclosed: the due time (past,
+    or still ahead), broken_disclosed, and the event's author and note."""
+    at = timezone.now().replace(microsecond=0)
+    made = {"description": "Send the quote", "created_at": at - timedelta(days=3)}
+    swept = PromiseFactory(due_at=at - timedelta(hours=1), **made)
+    by_hand = PromiseFactory(due_at=at + timedelta(hours=1), **made)
+    Account.objects.update(health_stale_at=None)
+
+    with mock.patch("django.utils.timezone.now", return_value=at):
+        services.break_promise(by_hand, by=by_hand.owner, note="The supplier went bust")
+        assert services.flag_overdue_promises(now=at) == 1
+
+    left_by = {"swept": rows_left_by(swept), "by hand": rows_left_by(by_hand)}
+    differences = {
+        "promise": {"due_at": (swept.due_at, by_hand.due_at), "broken_disclosed": (False, True)},
+        "events": {"by_id": (None, by_hand.owner_id), "note": ("Overdue", "The supplier went bust")},
+    }
+    for table, fields in differences.items():
+        for rows, index in ((left_by["swept"], 0), (left_by["by hand"], 1)):
+            written = rows[table] if table == "promise" else rows[table][0]
+            for field, values in fields.items():
+                assert written.pop(field) == values[index], (table, field)
+    assert left_by["swept"] == left_by["by hand"]
+    assert left_by["swept"]["promise"]["status"] == Status.BROKEN
+    assert left_by["swept"]["promise"]["broken_at"] == at
+    assert len(left_by["swept"]["events"]) == len(left_by["swept"]["alerts"]) == 1
+    assert left_by["swept"]["stale_at"] == at
