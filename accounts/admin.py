@@ -34,7 +34,7 @@ EXACT_COUNT_BELOW = 100_000
 
 
 class EstimatedCountPaginator(Paginator):
-    """Counts an unfiltered big table from the planner's statistics on PostgreSQL.
+    """Counts an unfiltered big table from the planner's statistics.
 
     The changelist counts its rows on every page; an exact ``COUNT(*)`` reads the
     whole table, which takes seconds over millions of interactions or snapshots.
@@ -45,7 +45,7 @@ class EstimatedCountPaginator(Paginator):
     def count(self) -> int:
         queryset = self.object_list
         connection = connections[queryset.db]
-        if connection.vendor == "postgresql" and not queryset.query.where:
+        if not queryset.query.where:
             with connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
@@ -264,18 +264,11 @@ class HealthBandFilter(admin.SimpleListFilter):
     parameter_name = "band"
 
     def lookups(self, request, model_admin):
-        return [
-            ("healthy", "Healthy"),
-            ("watch", "Watch"),
-            ("at_risk", "At risk"),
-            ("none", "Not computed yet"),
-        ]
+        return [*Account.Band.choices, ("none", "Not computed yet")]
 
     def queryset(self, request, queryset):
-        if self.value() == "none":
-            return queryset.filter(health_computed_at__isnull=True)
         if self.value():
-            return queryset.filter(health_band=self.value())
+            return queryset.in_band(self.value())
         return queryset
 
 

@@ -47,9 +47,7 @@ def accounts_matching(accounts: QuerySet[Account], text: str) -> QuerySet[Accoun
 
 def accounts_in_band(accounts: QuerySet[Account], band: str) -> QuerySet[Account]:
     """Those of ``accounts`` whose latest health is in ``band``; "none": not computed yet."""
-    if band == "none":
-        return accounts.filter(health_score__isnull=True)
-    return accounts.filter(health_band=band)
+    return accounts.in_band(band)
 
 
 def contacts_matching(contacts: QuerySet[Contact], text: str) -> QuerySet[Contact]:
@@ -92,6 +90,4 @@ def account_owner_choices(user, *, team_id: int | None = None) -> QuerySet[User]
 
 
 def team_leads(team_id: int) -> QuerySet[User]:
-    return User.objects.filter(
-        team_id=team_id, team_role=User.Role.LEAD, is_active=True, is_superuser=False
-    )
+    return User.objects.leads().filter(team_id=team_id)

@@ -7,10 +7,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account, Contact, Team, User
-from relcrm import queue
+from relcrm import queue, task_names
 
-# Sent by name: the trust app sits above this one and is never imported here.
-RECOMPUTE_TASK = "trust.tasks.compute_account_health"
+
+def stale_mark() -> dict:
+    """The fields a write sets on its account to have its health recomputed.
+
+    Always the latest write's time: a recompute clears the mark only if it
+    started after it (``health_stale_at <= started``), so no write is lost. The
+    overdue sweep sets the same on many accounts at once.
+    """
+    return {"health_stale_at": timezone.now()}
 
 
 def mark_health_stale(account_id: int) -> None:
@@ -20,11 +27,10 @@ def mark_health_stale(account_id: int) -> None:
     unreachable the write still commits: the periodic job recomputes every
     stale account, so the message being lost costs only a delay.
     """
-    # Always the latest write's time: a recompute clears the mark only if it
-    # started after it (``health_stale_at <= started``), so no write is lost.
-    Account.objects.filter(pk=account_id).update(health_stale_at=timezone.now())
+    Account.objects.filter(pk=account_id).update(**stale_mark())
     if settings.RELCRM_RECOMPUTE_ON_WRITE:
-        queue.send_on_commit(RECOMPUTE_TASK, account_id)
+        # Sent by name: the trust app sits above this one and is never imported here.
+        queue.send_on_commit(task_names.COMPUTE_ACCOUNT_HEALTH, account_id)
 
 
 def create_team(*, name: str) -> Team:

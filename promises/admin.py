@@ -10,7 +10,6 @@ acknowledged and resolved through the same services a lead uses.
 from datetime import timedelta
 
 from django.contrib import admin
-from django.db.models import F
 from django.template.defaultfilters import truncatechars
 from django.utils import timezone
 
@@ -52,11 +51,9 @@ class DueFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         now = timezone.now()
         if self.value() == "overdue":
-            return queryset.filter(status=Promise.Status.OPEN, due_at__lt=now)
+            return queryset.overdue(now)
         if self.value() == "soon":
-            return queryset.filter(
-                status=Promise.Status.OPEN, due_at__gte=now, due_at__lt=now + timedelta(days=1)
-            )
+            return queryset.due_between(now, now + timedelta(days=1))
         return queryset
 
 
@@ -69,9 +66,9 @@ class KeptFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "on_time":
-            return queryset.filter(status=Promise.Status.KEPT, kept_at__lte=F("due_at"))
+            return queryset.kept_on_time()
         if self.value() == "late":
-            return queryset.filter(status=Promise.Status.KEPT, kept_at__gt=F("due_at"))
+            return queryset.kept_late()
         return queryset
 
 

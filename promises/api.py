@@ -13,7 +13,14 @@ from accounts.selectors import accounts_visible_to, contacts_visible_to, users_v
 from interactions.models import Interaction
 from interactions.selectors import interactions_visible_to
 from promises import services
-from promises.models import Alert, Promise, PromiseEvent, is_overdue, kept_on_time
+from promises.models import (
+    Alert,
+    Promise,
+    PromiseEvent,
+    is_overdue,
+    kept_on_time,
+    overdue_condition,
+)
 from promises.selectors import alerts_visible_to, promises_visible_to
 from relcrm.api.actions import transition
 from relcrm.api.fields import VisibleRelatedField
@@ -142,8 +149,8 @@ class PromiseFilter(FilterSet):
         fields = ["status", "owner", "account", "interaction"]
 
     def filter_overdue(self, queryset, name, value):
-        overdue = {"status": Promise.Status.OPEN, "due_at__lt": timezone.now()}
-        return queryset.filter(**overdue) if value else queryset.exclude(**overdue)
+        overdue = overdue_condition(timezone.now())
+        return queryset.filter(overdue) if value else queryset.exclude(overdue)
 
 
 class KeepSerializer(serializers.Serializer):

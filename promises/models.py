@@ -6,11 +6,31 @@ place a status changes. The database enforces what must never be false.
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Account, Contact
 from interactions.models import Interaction
+
+
+class PromiseQuerySet(models.QuerySet):
+    """The rules of a promise's state as queries; their conditions are below ``Promise``."""
+
+    def open(self):
+        return self.filter(status=Promise.Status.OPEN)
+
+    def overdue(self, now):
+        """Open and past due at ``now``: what the sweep breaks, through ``promise_open_due``."""
+        return self.filter(overdue_condition(now))
+
+    def due_between(self, start, end):
+        return self.filter(due_between_condition(start, end))
+
+    def kept_on_time(self):
+        return self.filter(kept_on_time_condition())
+
+    def kept_late(self):
+        return self.filter(kept_late_condition())
 
 
 class Promise(models.Model):
@@ -53,6 +73,8 @@ class Promise(models.Model):
     reminded_for_due_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PromiseQuerySet.as_manager()
 
     class Meta:
         ordering = ["due_at", "id"]
@@ -109,14 +131,39 @@ class Promise(models.Model):
         return is_overdue(self.status, self.due_at, now or timezone.now())
 
 
+# The rules of a promise's state, each written here once: on one promise (for the
+# model and the API's lean rows) and, beside it, as the condition a query filters
+# or counts by (for the querysets below, and for aggregates such as a keeping record).
+
+
 def kept_on_time(kept_at, due_at) -> bool | None:
     """True when kept by the due time, False when kept late, None when not kept."""
     return None if kept_at is None else kept_at <= due_at
 
 
+def kept_on_time_condition() -> Q:
+    """``kept_on_time`` is True."""
+    return Q(status=Promise.Status.KEPT, kept_at__lte=F("due_at"))
+
+
+def kept_late_condition() -> Q:
+    """``kept_on_time`` is False (including a broken promise kept later)."""
+    return Q(status=Promise.Status.KEPT, kept_at__gt=F("due_at"))
+
+
 def is_overdue(status: str, due_at, now) -> bool:
     """Open and past its due time (the sweep has not broken it yet)."""
     return status == Promise.Status.OPEN and due_at < now
+
+
+def overdue_condition(now) -> Q:
+    """``is_overdue`` at ``now``."""
+    return Q(status=Promise.Status.OPEN, due_at__lt=now)
+
+
+def due_between_condition(start, end) -> Q:
+    """Open and due at or after ``start``, before ``end`` (not yet overdue at ``start``)."""
+    return Q(status=Promise.Status.OPEN, due_at__gte=start, due_at__lt=end)
 
 
 class PromiseEvent(models.Model):

@@ -16,7 +16,7 @@ from itertools import groupby
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -104,17 +104,13 @@ def send_due_soon_reminders(
 
 
 def _claim_due_soon(now: datetime, until: datetime, batch_size: int) -> list[int]:
-    adapt = connection.ops.adapt_datetimefield_value
+    due_soon = (
+        Promise.objects.open()
+        .filter(due_at__gt=now, due_at__lte=until)
+        .exclude(reminded_for_due_at=F("due_at"))
+    )
     rows = claim_promises(
-        where=(
-            "status = %s AND due_at > %s AND due_at <= %s"
-            " AND (reminded_for_due_at IS NULL OR reminded_for_due_at <> due_at)"
-        ),
-        params=[Promise.Status.OPEN, adapt(now), adapt(until)],
-        assign="reminded_for_due_at = due_at",
-        assign_params=[],
-        limit=batch_size,
-        returning="id",
+        due_soon, assign={"reminded_for_due_at": F("due_at")}, limit=batch_size, returning=["id"]
     )
     return [promise_id for (promise_id,) in rows]
 
@@ -157,9 +153,7 @@ def send_alert_digests(*, now: datetime | None = None) -> DigestRun:
     now = now or timezone.now()
     day = timezone.localdate(now)
     leads = (
-        User.objects.filter(
-            team_role=User.Role.LEAD, team__isnull=False, is_superuser=False, is_active=True
-        )
+        User.objects.leads()
         .exclude(email="")
         .exclude(alert_digests__day=day)
         .select_related("team")

@@ -8,12 +8,20 @@ promise-keeping record.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
-from accounts.models import Account
+from accounts.models import Account, band_condition
 from accounts.selectors import accounts_visible_to, visible_to
 from interactions.selectors import interactions_visible_to
-from promises.models import Alert, Promise, PromiseEvent
+from promises.models import (
+    Alert,
+    Promise,
+    PromiseEvent,
+    due_between_condition,
+    kept_late_condition,
+    kept_on_time_condition,
+    overdue_condition,
+)
 
 Status = Promise.Status
 
@@ -143,11 +151,10 @@ def _promise_lists(now: datetime) -> dict[str, tuple[Q, tuple[str, ...]]]:
     return {
         "open": (is_open, ("due_at", "id")),
         "overdue": (
-            (is_open & Q(due_at__lt=now))
-            | Q(status=Status.BROKEN, broken_at__gte=now - SLIPPED_FOR),
+            overdue_condition(now) | Q(status=Status.BROKEN, broken_at__gte=now - SLIPPED_FOR),
             ("due_at", "id"),
         ),
-        "week": (is_open & Q(due_at__gte=now, due_at__lt=now + DUE_SOON), ("due_at", "id")),
+        "week": (due_between_condition(now, now + DUE_SOON), ("due_at", "id")),
         "kept": (Q(status=Status.KEPT), ("-kept_at", "-id")),
         "broken": (Q(status=Status.BROKEN), ("-broken_at", "-id")),
     }
@@ -190,13 +197,13 @@ def keeping_record(promises: QuerySet[Promise], *, now: datetime) -> dict[int, d
     counts = {}
     for days in RECORD_WINDOWS:
         since = now - timedelta(days=days)
-        kept = Q(status=Status.KEPT, kept_at__gte=since)
-        counts[f"on_time_{days}"] = Count("pk", filter=kept & Q(kept_at__lte=F("due_at")))
-        counts[f"late_{days}"] = Count("pk", filter=kept & Q(kept_at__gt=F("due_at")))
+        kept = Q(kept_at__gte=since)
+        counts[f"on_time_{days}"] = Count("pk", filter=kept & kept_on_time_condition())
+        counts[f"late_{days}"] = Count("pk", filter=kept & kept_late_condition())
         counts[f"broken_{days}"] = Count("pk", filter=Q(status=Status.BROKEN, broken_at__gte=since))
     open_now = Q(status=Status.OPEN)
     counts["open"] = Count("pk", filter=open_now)
-    counts["overdue"] = Count("pk", filter=open_now & Q(due_at__lt=now))
+    counts["overdue"] = Count("pk", filter=overdue_condition(now))
     rows = promises.order_by().values("owner_id").annotate(**counts)
     return {row.pop("owner_id"): row for row in rows}
 
@@ -206,7 +213,7 @@ def team_glance(user) -> dict[str, int]:
     return {
         "open_alerts": alerts_visible_to(user).filter(status=Alert.Status.OPEN).count(),
         **accounts_visible_to(user).aggregate(
-            at_risk=Count("pk", filter=Q(health_band="at_risk")),
-            watch=Count("pk", filter=Q(health_band="watch")),
+            at_risk=Count("pk", filter=band_condition(Account.Band.AT_RISK)),
+            watch=Count("pk", filter=band_condition(Account.Band.WATCH)),
         ),
     }

@@ -13,18 +13,18 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q, QuerySet
 from django.db.models.constants import OnConflict
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
 from accounts.models import Account, Contact, User
-from accounts.services import mark_health_stale
+from accounts.services import mark_health_stale, stale_mark
 from interactions import services as interaction_services
 from interactions.models import Interaction
 from promises.models import Alert, Promise, PromiseEvent
-from relcrm import queue
+from relcrm import queue, task_names
 from relcrm.errors import TransitionNotAllowed
 
 logger = logging.getLogger(__name__)
@@ -446,16 +446,41 @@ def break_promise(promise: Promise, *, by: User | None, note: str = "") -> Promi
     locked = _lock(promise)
     if locked.status != Status.OPEN:
         raise TransitionNotAllowed(f"A {locked.status} promise cannot be broken.")
-    locked.status = Status.BROKEN
-    locked.broken_at = now
-    locked.broken_disclosed = now < locked.due_at
-    locked.save(update_fields=["status", "broken_at", "broken_disclosed", "updated_at"])
-    PromiseEvent.objects.create(
-        promise=locked, kind=PromiseEvent.Kind.BROKEN, at=now, by=by, note=note
-    )
+    changes = _broken_status(at=now, disclosed=now < locked.due_at)
+    Promise.objects.filter(pk=locked.pk).update(**changes)
+    for name, value in changes.items():
+        setattr(locked, name, value)
+    _broken_event(locked.pk, at=now, by=by, note=note).save(force_insert=True)
     raise_promise_broken_alert(locked, at=now)
     mark_health_stale(locked.account_id)
     return _refresh_from(promise, locked)
+
+
+# The rows of a break, built here once for break_promise and for the overdue sweep,
+# which writes them many at a time: the two cannot drift. The sweep passes
+# F("<promise column>") where a value is the swept promise's own.
+
+
+def _broken_status(*, at: datetime, disclosed: bool) -> dict:
+    """The fields a break changes on its promise (``updated_at`` too: both write it so)."""
+    return {
+        "status": Status.BROKEN,
+        "broken_at": at,
+        "broken_disclosed": disclosed,
+        "updated_at": at,
+    }
+
+
+def _broken_event(promise_id, *, at: datetime, by: User | None, note: str) -> PromiseEvent:
+    return PromiseEvent(
+        promise_id=promise_id, kind=PromiseEvent.Kind.BROKEN, at=at, by=by, note=note
+    )
+
+
+def _broken_alert(promise_id, account_id, *, at: datetime) -> Alert:
+    return Alert(
+        kind=Alert.Kind.PROMISE_BROKEN, promise_id=promise_id, account_id=account_id, created_at=at
+    )
 
 
 @transaction.atomic
@@ -480,12 +505,16 @@ def release_promise(promise: Promise, *, by: User | None, note: str = "") -> Pro
 
 def raise_promise_broken_alert(promise: Promise, *, at: datetime) -> Alert | None:
     """The one alert of a broken promise; None if it already has one."""
-    alert, created = Alert.objects.get_or_create(
-        kind=Alert.Kind.PROMISE_BROKEN,
-        promise=promise,
-        defaults={"account_id": promise.account_id, "created_at": at},
-    )
-    return alert if created else None
+    alert = _broken_alert(promise.pk, promise.account_id, at=at)
+    try:
+        with transaction.atomic():  # a savepoint: the caller's transaction stays usable
+            alert.save(force_insert=True)
+    except IntegrityError:
+        # alert_one_per_broken_promise: the promise has its alert already.
+        if not Alert.objects.filter(promise_id=promise.pk).exists():
+            raise
+        return None
+    return alert
 
 
 def raise_health_drop_alert(account: Account, *, detail: str = "", at=None) -> Alert:
@@ -588,49 +617,71 @@ def resolve_alert(alert: Alert, *, by: User, note: str = "") -> Alert:
 
 # --- the overdue sweep ------------------------------------------------------------------
 
-RECOMPUTE_STALE_TASK = "trust.tasks.compute_trust_health"
+# The note of a swept break's event: nobody broke it, its due time passed.
+SWEPT_NOTE = "Overdue"
 
 
 def claim_promises(
-    *,
-    where: str,
-    params: Sequence,
-    assign: str,
-    assign_params: Sequence,
-    limit: int,
-    returning: str,
+    promises: QuerySet[Promise], *, assign: dict, limit: int, returning: Sequence[str]
 ) -> list[tuple]:
-    """Change up to ``limit`` promises matching ``where``; return the rows this call changed.
+    """Change up to ``limit`` of ``promises`` as ``assign`` says; return the rows this call changed.
 
-    The claim healthchecks' ``sendalerts`` makes one check at a time, made for a
-    batch: a single conditional UPDATE whose condition is checked again on every
-    row it writes, so of any number of concurrent callers exactly one changes a
-    given row and only that one gets it back (``RETURNING``). On PostgreSQL the
-    rows are picked with ``FOR UPDATE SKIP LOCKED``, so concurrent callers share
-    the work instead of queueing behind each other's locks; SQLite serialises
-    writers. Oldest due first, through the partial index on open promises.
-    ``where`` and ``assign`` are SQL over the promise table's columns with
-    ``%s`` placeholders; datetimes in the parameters must be adapted already
-    (``connection.ops.adapt_datetimefield_value``).
+    ``assign`` maps field names to values, or to ``F("<field>")`` for a value read
+    from the row. The claim healthchecks' ``sendalerts`` makes one check at a time,
+    made for a batch: a single UPDATE, whose rows are picked with ``FOR UPDATE SKIP
+    LOCKED`` and whose condition is checked again on every row it writes, so that
+    concurrent callers share the work instead of queueing behind each other's locks,
+    and of any number of them exactly one changes a given row and only that one gets
+    it back (``RETURNING``). Oldest due first, through the partial index on open
+    promises.
     """
-    sql, sql_params = _claim_sql(where, params, assign, assign_params, limit, returning)
+    sql, params = _claim_sql(promises, assign, limit, returning)
     with connection.cursor() as cursor:
-        cursor.execute(sql, sql_params)
+        cursor.execute(sql, params)
         return cursor.fetchall()
 
 
-def _claim_sql(where, params, assign, assign_params, limit, returning) -> tuple[str, list]:
+def _claim_sql(
+    promises: QuerySet[Promise], assign: dict, limit: int, returning: Sequence[str]
+) -> tuple[str, list]:
     """The statement of ``claim_promises`` and its parameters."""
-    table = connection.ops.quote_name(Promise._meta.db_table)
-    pick = f"SELECT id FROM {table} WHERE {where} ORDER BY due_at LIMIT %s"
-    if connection.vendor == "postgresql":
-        # ARRAY() runs the pick once and the UPDATE then reaches its rows by primary
-        # key; with IN (...) the planner rescans every matching row for each batch.
-        ids = f"= ANY(ARRAY({pick} FOR UPDATE SKIP LOCKED))"
-    else:
-        ids = f"IN ({pick})"
-    sql = f"UPDATE {table} SET {assign} WHERE id {ids} AND {where} RETURNING {returning}"
-    return sql, [*assign_params, *params, limit, *params]
+    quote = connection.ops.quote_name
+    table = quote(Promise._meta.db_table)
+    pick, pick_params = (
+        promises.order_by("due_at").values_list("pk")[:limit].query.sql_with_params()
+    )
+    query = promises.query
+    where, where_params = query.get_compiler(connection=connection).compile(query.where)
+    set_sql, set_params = _set_clause(Promise, assign)
+    columns = ", ".join(quote(Promise._meta.get_field(name).column) for name in returning)
+    # ARRAY() runs the pick once and the UPDATE then reaches its rows by primary key;
+    # with IN (...) the planner rescans every matching row for each batch.
+    sql = (
+        f"UPDATE {table} SET {set_sql} "
+        f"WHERE id = ANY(ARRAY({pick} FOR UPDATE SKIP LOCKED)) AND {where} "
+        f"RETURNING {columns}"
+    )
+    return sql, [*set_params, *pick_params, *where_params]
+
+
+def _set_clause(model, values: dict) -> tuple[str, list]:
+    """``column = value, ...`` for an UPDATE of ``model``; ``F("<field>")`` names a column."""
+    quote = connection.ops.quote_name
+    assignments, params = [], []
+    for name, value in values.items():
+        field = model._meta.get_field(name)
+        assignments.append(f"{quote(field.column)} = {_value_sql(value, field, params)}")
+    return ", ".join(assignments), params
+
+
+def _value_sql(value, field, params: list, *, source=None, prefix: str = "") -> str:
+    """SQL for ``value`` of ``field``: a placeholder (its parameter appended to ``params``),
+    or, for ``F("<field>")``, that column of ``source`` (``field``'s model by default)."""
+    if isinstance(value, F):
+        source = source or field.model
+        return prefix + connection.ops.quote_name(source._meta.get_field(value.name).column)
+    params.append(field.get_db_prep_save(value, connection))
+    return "%s"
 
 
 def flag_overdue_promises(*, now: datetime | None = None, batch_size: int | None = None) -> int:
@@ -639,16 +690,16 @@ def flag_overdue_promises(*, now: datetime | None = None, batch_size: int | None
     Runs every minute, so the case to make cheap is "nothing is due": one
     indexed EXISTS, outside any transaction. Each batch is then claimed
     atomically (``claim_promises``) and committed with its events, alerts and
-    stale marks (on PostgreSQL all in one statement), so any number of sweeps
-    may run at once and a promise is broken by exactly one of them; the unique
-    constraint on ``promise_broken`` alerts is the last line against a double
-    alert. Batches are bounded so a backlog never holds row locks for long.
-    Returns how many promises this call broke.
+    stale marks, all in one statement, so any number of sweeps may run at once
+    and a promise is broken by exactly one of them; the unique constraint on
+    ``promise_broken`` alerts is the last line against a double alert. Batches
+    are bounded so a backlog never holds row locks for long. Returns how many
+    promises this call broke.
     """
     now = now or timezone.now()
     batch_size = batch_size or settings.RELCRM_SWEEP_BATCH_SIZE
     total = 0
-    while Promise.objects.filter(status=Status.OPEN, due_at__lt=now).exists():
+    while Promise.objects.overdue(now).exists():
         broken = _flag_overdue_batch(now, batch_size)
         total += broken
         # A short batch means the rest is claimed by a concurrent sweep, or gone.
@@ -656,119 +707,74 @@ def flag_overdue_promises(*, now: datetime | None = None, batch_size: int | None
             break
     if total and settings.RELCRM_RECOMPUTE_ON_WRITE:
         # One message for the whole sweep: the stale-accounts job recomputes them all.
-        queue.send_on_commit(RECOMPUTE_STALE_TASK)
+        queue.send_on_commit(task_names.COMPUTE_TRUST_HEALTH)
     return total
 
 
 @transaction.atomic
 def _flag_overdue_batch(now: datetime, batch_size: int) -> int:
-    at = connection.ops.adapt_datetimefield_value(now)
-    claim = _claim_sql(
-        "status = %s AND due_at < %s",
-        [Status.OPEN, at],
-        "status = %s, broken_at = %s, broken_disclosed = %s, updated_at = %s",
-        [Status.BROKEN, at, False, at],
-        batch_size,
-        "id, account_id",
-    )
-    # What mark_health_stale does, set-based, with the write's own time.
-    stale_at = timezone.now()
-    if connection.vendor == "postgresql":
-        return _break_in_one_statement(claim, now, stale_at)
-    return _break_step_by_step(claim, now, stale_at)
+    """One batch as one statement: the claimed rows feed the rest without being read again.
 
-
-def _break_in_one_statement(claim: tuple[str, list], now: datetime, stale_at: datetime) -> int:
-    """The batch as one statement: the claimed rows feed the rest without being read again.
+    The rows are break_promise's, from its builders: the promise's fields, its
+    event and its alert, and the account's stale mark. The statement is built
+    from them (an INSERT ... SELECT per model, not ``bulk_create``): for 10,000
+    promises, ``bulk_create`` spent more time preparing its instances' values in
+    Python than the database spent writing them.
 
     Accounts are locked in id order before they are marked: concurrent sweeps
     share accounts, and the trust recompute locks them in id order too; locking
     them in whatever order a scan meets them deadlocks.
     """
     quote = connection.ops.quote_name
-    (events, event_params), (alerts, alert_params) = _broken_rows(now, "claimed p")
+    claim, claim_params = _claim_sql(
+        Promise.objects.overdue(now),
+        _broken_status(at=now, disclosed=False),
+        batch_size,
+        ["id", "account_id"],
+    )
+    event, event_params = _insert_per_promise(
+        _broken_event(F("id"), at=now, by=None, note=SWEPT_NOTE), "claimed"
+    )
+    alert, alert_params = _insert_per_promise(
+        _broken_alert(F("id"), F("account_id"), at=now), "claimed", ignore_conflicts=True
+    )
     accounts = quote(Account._meta.db_table)
-    stale_column = quote(Account._meta.get_field("health_stale_at").column)
-    claim_sql, claim_params = claim
+    stale, stale_params = _set_clause(Account, stale_mark())
     sql = (
-        f"WITH claimed AS ({claim_sql}), events AS ({events}), alerts AS ({alerts}), "
-        f"stale AS (UPDATE {accounts} SET {stale_column} = %s WHERE id = ANY(ARRAY("
+        f"WITH claimed AS ({claim}), events AS ({event}), alerts AS ({alert}), "
+        f"stale AS (UPDATE {accounts} SET {stale} WHERE id = ANY(ARRAY("
         f"SELECT id FROM {accounts} WHERE id IN (SELECT account_id FROM claimed) "
         "ORDER BY id FOR UPDATE))) "
         "SELECT count(*) FROM claimed"
     )
     with connection.cursor() as cursor:
-        stale_param = connection.ops.adapt_datetimefield_value(stale_at)
-        cursor.execute(sql, [*claim_params, *event_params, *alert_params, stale_param])
+        cursor.execute(sql, [*claim_params, *event_params, *alert_params, *stale_params])
         return cursor.fetchone()[0]
 
 
-def _break_step_by_step(claim: tuple[str, list], now: datetime, stale_at: datetime) -> int:
-    """The batch one step a statement (SQLite has no INSERT or UPDATE inside WITH)."""
-    with connection.cursor() as cursor:
-        cursor.execute(*claim)
-        claimed = cursor.fetchall()
-        if not claimed:
-            return 0
-        ids = [promise_id for promise_id, _ in claimed]
-        table = connection.ops.quote_name(Promise._meta.db_table)
-        source = f"{table} p WHERE p.id IN ({', '.join(['%s'] * len(ids))})"
-        for statement in _broken_rows(now, source, ids):
-            cursor.execute(*statement)
-    # SQLite serialises writers: there are no row locks to order.
-    Account.objects.filter(pk__in={account_id for _, account_id in claimed}).update(
-        health_stale_at=stale_at
-    )
-    return len(claimed)
+def _insert_per_promise(row, source: str, *, ignore_conflicts=False) -> tuple[str, list]:
+    """An INSERT ... SELECT of a copy of the unsaved ``row`` per promise of ``source``.
 
-
-def _broken_rows(now: datetime, source: str, ids: Sequence[int] = ()) -> list[tuple[str, list]]:
-    """The INSERTs of the event and the alert of each promise ``source`` names ``p``.
-
-    ``source`` is SQL after FROM; ``ids`` fill its placeholders.
+    ``source`` names rows with the promise table's columns; a field of ``row``
+    holding ``F("<promise field>")`` takes that column's value, every other field
+    the value ``row`` holds (its default when its builder set none), so the
+    statement stays right when the model grows a field.
     """
-    event = {"promise_id": F("id"), "kind": PromiseEvent.Kind.BROKEN, "at": now, "note": "Overdue"}
-    alert = {
-        "kind": Alert.Kind.PROMISE_BROKEN,
-        "promise_id": F("id"),
-        "account_id": F("account_id"),
-        "created_at": now,
-    }
-    return [
-        _insert_per_promise(PromiseEvent, event, source, ids),
-        _insert_per_promise(Alert, alert, source, ids, ignore_conflicts=True),
-    ]
-
-
-def _insert_per_promise(
-    model, row: dict, source: str, source_params: Sequence, *, ignore_conflicts=False
-) -> tuple[str, list]:
-    """An INSERT ... SELECT of one ``model`` row per promise of ``source``, and its parameters.
-
-    ``row`` maps attribute names to values, or to ``F("<promise column>")`` for
-    a value read from the promise; every other field gets its default, so the
-    statement stays right when the model grows a field. No model instance is
-    built: for 10,000 promises, ``bulk_create`` spent more time preparing its
-    instances' values in Python than the database spent writing them.
-    """
+    model = type(row)
     quote = connection.ops.quote_name
     columns, values, params = [], [], []
     for field in model._meta.concrete_fields:
         if field.primary_key:
             continue
-        value = row[field.attname] if field.attname in row else field.get_default()
         columns.append(quote(field.column))
-        if isinstance(value, F):
-            values.append("p." + quote(Promise._meta.get_field(value.name).column))
-        else:
-            values.append("%s")
-            params.append(field.get_db_prep_save(value, connection))
-    # As Django's own INSERT compiler says "ignore conflicts" on each backend.
+        value = getattr(row, field.attname)
+        values.append(_value_sql(value, field, params, source=Promise, prefix="p."))
+    # As Django's own INSERT compiler says "ignore conflicts".
     on_conflict = OnConflict.IGNORE if ignore_conflicts else None
     sql = (
         f"{connection.ops.insert_statement(on_conflict=on_conflict)} "
         f"{quote(model._meta.db_table)} ({', '.join(columns)}) "
-        f"SELECT {', '.join(values)} FROM {source} "
+        f"SELECT {', '.join(values)} FROM {source} p "
         f"{connection.ops.on_conflict_suffix_sql([], on_conflict, [], [])}"
     )
-    return sql, [*params, *source_params]
+    return sql, params

@@ -9,7 +9,7 @@ which the worker logs and the command prints.
 from celery import shared_task
 
 from promises import reminders, services
-from relcrm import queue
+from relcrm import queue, task_names
 
 
 def _sweep() -> str:
@@ -17,19 +17,19 @@ def _sweep() -> str:
     return f"Broke {broken} overdue promise(s), each with its event and promise_broken alert."
 
 
-@shared_task(name="promises.tasks.flag_overdue_promises")
+@shared_task(name=task_names.FLAG_OVERDUE_PROMISES)
 def flag_overdue_promises() -> str:
     """Break every open promise past its due time, with its event and alert (beat: every minute)."""
     return queue.run_alone("the overdue sweep", _sweep)
 
 
-@shared_task(name="promises.tasks.send_due_soon_reminders")
+@shared_task(name=task_names.SEND_DUE_SOON_REMINDERS)
 def send_due_soon_reminders() -> str:
     """Remind owners, once per due time, of their open promises falling due soon."""
     return queue.run_alone("the due-soon reminders", reminders.send_due_soon_reminders)
 
 
-@shared_task(name="promises.tasks.send_alert_digests")
+@shared_task(name=task_names.SEND_ALERT_DIGESTS)
 def send_alert_digests() -> str:
     """Send each team lead, once a day, the digest of their team's open alerts."""
     return queue.run_alone("the alert digests", reminders.send_alert_digests)

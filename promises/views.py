@@ -21,6 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.forms import add_service_errors
+from accounts.models import Account
 from accounts.selectors import accounts_visible_to, teams_visible_to, users_visible_to
 from accounts.views import PAGE_SIZE, relationship_page
 from promises import services
@@ -300,6 +301,6 @@ def team_view(request):
             }
             for member in members
         ]
-        at_risk = accounts_visible_to(user).filter(team=team, health_band="at_risk")
+        at_risk = accounts_visible_to(user).filter(team=team).in_band(Account.Band.AT_RISK)
         context["page"] = relationship_page(request, at_risk)
     return render(request, "promises/team.html", context)

@@ -51,13 +51,9 @@ def exclusive(name: str) -> Iterator[bool]:
     Beat sends a periodic job on a fixed rhythm; when one run is slow, the next
     should step aside rather than start beside it. This only saves work: every
     job claims its rows atomically and is correct when copies run in parallel.
-    On PostgreSQL it is a session advisory lock, which the server drops when the
-    connection closes, so a worker killed mid-run never leaves it held. SQLite
-    (the embedded setup) serialises writers anyway, so there is no lock there.
+    It is a session advisory lock, which the server drops when the connection
+    closes, so a worker killed mid-run never leaves it held.
     """
-    if connection.vendor != "postgresql":
-        yield True
-        return
     key = _advisory_lock_key(name)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])

@@ -254,6 +254,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # periodic job catch up (the account is already marked stale in the database).
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
 CELERY_BEAT_SCHEDULE = {
     "flag-overdue-promises": {
         "task": task_names.FLAG_OVERDUE_PROMISES,

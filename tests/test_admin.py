@@ -366,7 +366,6 @@ def test_list_pages_take_the_same_queries_for_few_or_many_rows(admin_browser, da
     assert {model: queries(model) for model in models} == few
 
 
-@pytest.mark.postgres
 def test_an_unfiltered_big_list_is_counted_from_the_planner_statistics(data, monkeypatch):
     monkeypatch.setattr(accounts_admin, "EXACT_COUNT_BELOW", 0)
     table = Interaction._meta.db_table

@@ -7,7 +7,6 @@ from datetime import timedelta
 from io import StringIO
 from pathlib import Path
 
-import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -56,7 +55,6 @@ def test_send_alert_digests_prints_what_it_sent_and_sends_nothing_twice(db, team
     assert mailoutbox[0].to == [team_a.lead.email]
 
 
-@pytest.mark.postgres
 def test_two_flag_overdue_processes_at_once_break_each_promise_once(transactional_db):
     many_promises(400, accounts=[AccountFactory()], due_in=lambda n: -timedelta(minutes=n + 1))
     env = {

@@ -136,7 +136,6 @@ def test_a_backlog_larger_than_a_batch_is_reminded_in_one_run(account, mailoutbo
     assert reminders.send_due_soon_reminders(batch_size=3).promises == 0
 
 
-@pytest.mark.postgres
 def test_parallel_runs_send_each_reminder_once(transactional_db, team_a, mailoutbox):
     owners = [team_a.rep, team_a.other_rep, team_a.lead]
     for number in range(60):
@@ -223,7 +222,6 @@ def test_a_long_digest_lists_the_newest_alerts_and_counts_the_rest(account, team
     assert f"and {extra} more" in message.body
 
 
-@pytest.mark.postgres
 def test_parallel_runs_send_each_lead_one_digest(transactional_db, team_a, mailoutbox):
     broken_promise_alert(AccountFactory(owner=team_a.rep))
 

@@ -12,6 +12,7 @@ from accounts.models import Account
 from interactions.models import Interaction
 from promises import services
 from promises.models import Alert, Promise, PromiseEvent
+from relcrm import task_names
 from relcrm.errors import TransitionNotAllowed
 from tests.factories import (
     AccountFactory,
@@ -208,7 +209,7 @@ def test_logging_sends_the_accounts_recompute_after_commit(
     with django_capture_on_commit_callbacks(execute=True):
         log(account)
 
-    assert ("trust.tasks.compute_account_health", (account.pk,)) in sent
+    assert (task_names.COMPUTE_ACCOUNT_HEALTH, (account.pk,)) in sent
 
 
 # --- creating and editing promises --------------------------------------------------------

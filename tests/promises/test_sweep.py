@@ -1,12 +1,13 @@
 """The overdue sweep (``promises.services.flag_overdue_promises``), on its real SQL.
 
-Runs on SQLite and PostgreSQL; the tests of concurrent sweeps and of the index
-need PostgreSQL, where several sweeps really do run at once.
+Several sweeps really do run at once in the tests of concurrency, each on its own
+connection.
 """
 
 import threading
 from contextlib import contextmanager
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
@@ -201,7 +202,6 @@ def test_a_second_alert_for_one_broken_promise_is_refused_by_the_database(db):
         )
 
 
-@pytest.mark.postgres
 def test_the_empty_sweep_reads_the_partial_index_of_open_promises(db):
     many_promises(
         3_000,
@@ -223,7 +223,6 @@ def test_the_empty_sweep_reads_the_partial_index_of_open_promises(db):
     assert "promise_open_due" in plan, plan
 
 
-@pytest.mark.postgres
 def test_parallel_sweeps_break_each_promise_once_with_one_event_and_one_alert(
     transactional_db,
 ):
@@ -242,7 +241,6 @@ def test_parallel_sweeps_break_each_promise_once_with_one_event_and_one_alert(
     assert Alert.objects.values("promise").distinct().count() == len(promises)
 
 
-@pytest.mark.postgres
 def test_a_sweep_skips_a_promise_another_transaction_holds_and_takes_it_later(
     transactional_db,
 ):
@@ -277,7 +275,6 @@ def test_an_alert_already_there_for_an_overdue_promise_is_kept_and_not_doubled(d
     assert broken_events(promise).count() == 1
 
 
-@pytest.mark.postgres
 def test_each_batch_is_one_statement_on_postgresql(db):
     for hours in (1, 2, 3):
         overdue(hours=hours)
@@ -310,7 +307,6 @@ def wait_until_blocked(query_contains: str) -> None:
     raise AssertionError(f"no query with {query_contains!r} waited for a lock")
 
 
-@pytest.mark.postgres
 def test_a_sweep_locks_the_accounts_it_marks_in_id_order(transactional_db):
     """As the trust recompute does, so the two never deadlock: while the sweep waits
     for the first account, it holds no lock on the second."""
@@ -346,7 +342,6 @@ def test_a_sweep_locks_the_accounts_it_marks_in_id_order(transactional_db):
     assert Account.objects.filter(pk__in=[first.pk, second.pk], health_stale_at=None).count() == 0
 
 
-@pytest.mark.postgres
 def test_events_and_alerts_are_found_by_author_reviewer_or_promise_through_an_index(db):
     """The sweep's events and alerts stay out of the partial indexes of who wrote or
     reviewed them, yet every lookup of those columns (deleting a user or a promise
@@ -362,3 +357,57 @@ def test_events_and_alerts_are_found_by_author_reviewer_or_promise_through_an_in
     }
     for index, queryset in lookups.items():
         assert index in queryset.explain(), (index, queryset.explain())
+
+
+def rows_left_by(promise: Promise) -> dict:
+    """Every row a break wrote for ``promise``, field by field, with the ids that only
+    name the promise, its account and its owner left out."""
+
+    def fields(row, *, leave_out=()):
+        return {
+            field.attname: getattr(row, field.attname)
+            for field in type(row)._meta.concrete_fields
+            if not field.primary_key and field.attname not in leave_out
+        }
+
+    promise.refresh_from_db()
+    identity = ("account_id", "owner_id", "promise_id")
+    return {
+        "promise": fields(promise, leave_out=identity),
+        "events": [fields(event, leave_out=identity) for event in broken_events(promise)],
+        "alerts": [fields(alert, leave_out=identity) for alert in promise.alerts.all()],
+        "stale_at": Account.objects.get(pk=promise.account_id).health_stale_at,
+    }
+
+
+def test_a_swept_break_and_a_manual_break_leave_the_same_rows(db):
+    """Apart from what makes one silent and the other disclosed: the due time (past,
+    or still ahead), broken_disclosed, and the event's author and note."""
+    at = timezone.now().replace(microsecond=0)
+    made = {"description": "Send the quote", "created_at": at - timedelta(days=3)}
+    swept = PromiseFactory(due_at=at - timedelta(hours=1), **made)
+    by_hand = PromiseFactory(due_at=at + timedelta(hours=1), **made)
+    Account.objects.update(health_stale_at=None)
+
+    with mock.patch("django.utils.timezone.now", return_value=at):
+        services.break_promise(by_hand, by=by_hand.owner, note="The supplier went bust")
+        assert services.flag_overdue_promises(now=at) == 1
+
+    left_by = {"swept": rows_left_by(swept), "by hand": rows_left_by(by_hand)}
+    differences = {
+        "promise": {"due_at": (swept.due_at, by_hand.due_at), "broken_disclosed": (False, True)},
+        "events": {
+            "by_id": (None, by_hand.owner_id),
+            "note": ("Overdue", "The supplier went bust"),
+        },
+    }
+    for table, fields in differences.items():
+        for rows, index in ((left_by["swept"], 0), (left_by["by hand"], 1)):
+            written = rows[table] if table == "promise" else rows[table][0]
+            for field, values in fields.items():
+                assert written.pop(field) == values[index], (table, field)
+    assert left_by["swept"] == left_by["by hand"]
+    assert left_by["swept"]["promise"]["status"] == Status.BROKEN
+    assert left_by["swept"]["promise"]["broken_at"] == at
+    assert len(left_by["swept"]["events"]) == len(left_by["swept"]["alerts"]) == 1
+    assert left_by["swept"]["stale_at"] == at

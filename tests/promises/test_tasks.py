@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from promises import services, tasks
 from promises.models import Alert, Promise
-from relcrm import queue
+from relcrm import queue, task_names
 from relcrm.celery import app
 from tests.factories import PromiseFactory
 from tests.promises.test_sweep import held_elsewhere
@@ -61,7 +61,7 @@ def test_a_sweep_that_broke_promises_asks_once_for_the_stale_accounts_recompute(
     with django_capture_on_commit_callbacks(execute=True):
         services.flag_overdue_promises(batch_size=2)
 
-    assert sent == [services.RECOMPUTE_STALE_TASK]
+    assert sent == [task_names.COMPUTE_TRUST_HEALTH]
 
 
 def test_an_empty_sweep_sends_nothing(db, settings, sent, django_capture_on_commit_callbacks):
@@ -85,7 +85,6 @@ def test_the_reminder_and_digest_tasks_report_what_they_sent(db, mailoutbox):
     assert len(mailoutbox) == 1
 
 
-@pytest.mark.postgres
 def test_a_sweep_steps_aside_while_another_is_running(db):
     promise = overdue()
 
