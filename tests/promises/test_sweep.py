@@ -5,9 +5,9 @@ connection.
 """
 
 import threading
-from unittest import mock
 from contextlib import contextmanager
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
@@ -396,7 +396,10 @@ def test_a_swept_break_and_a_manual_break_leave_the_same_rows(db):
     left_by = {"swept": rows_left_by(swept), "by hand": rows_left_by(by_hand)}
     differences = {
         "promise": {"due_at": (swept.due_at, by_hand.due_at), "broken_disclosed": (False, True)},
-        "events": {"by_id": (None, by_hand.owner_id), "note": ("Overdue", "The supplier went bust")},
+        "events": {
+            "by_id": (None, by_hand.owner_id),
+            "note": (services.SWEPT_NOTE, "The supplier went bust"),
+        },
     }
     for table, fields in differences.items():
         for rows, index in ((left_by["swept"], 0), (left_by["by hand"], 1)):
