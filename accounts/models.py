@@ -72,6 +72,11 @@ class User(AbstractUser):
     def is_lead(self) -> bool:
         return not self.is_superuser and self.team_role == self.Role.LEAD and bool(self.team_id)
 
+    @property
+    def is_reviewer(self) -> bool:
+        """A lead or an admin: reviews alerts and sees the team's pages."""
+        return self.is_lead or self.is_superuser
+
 
 class AccountQuerySet(models.QuerySet):
     def active(self):

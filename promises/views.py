@@ -177,7 +177,7 @@ def promise_action(request, pk: int, action: str):
 
 def require_reviewer(user) -> None:
     """Lead pages are for leads and admins; a rep gets a 403."""
-    if not (user.is_lead or user.is_superuser):
+    if not user.is_reviewer:
         raise PermissionDenied("This page is for team leads and admins.")
 
 

@@ -20,6 +20,6 @@ def home(request):
         "due_soon": list(my_promises(user, "week", now=now)[:LIST_SIZE]),
         "now": now,
     }
-    if user.is_lead or user.is_superuser:
+    if user.is_reviewer:
         context["team_glance"] = team_glance(user)
     return render(request, "home.html", context)

@@ -398,7 +398,7 @@ def test_a_swept_break_and_a_manual_break_leave_the_same_rows(db):
         "promise": {"due_at": (swept.due_at, by_hand.due_at), "broken_disclosed": (False, True)},
         "events": {
             "by_id": (None, by_hand.owner_id),
-            "note": ("Overdue", "The supplier went bust"),
+            "note": (services.SWEPT_NOTE, "The supplier went bust"),
         },
     }
     for table, fields in differences.items():
