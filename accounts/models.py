@@ -3,6 +3,8 @@
 import hashlib
 import hmac
 import secrets
+from datetime import datetime
+from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
@@ -24,16 +26,12 @@ class Team(models.Model):
         return self.name
 
 
-class UserQuerySet(models.QuerySet):
-    def leads(self):
+class UserManager(DjangoUserManager["User"]):
+    def leads(self) -> "models.QuerySet[User]":
         """Active leads of a team: who ``User.is_lead`` says of one, and who can act on it."""
         return self.filter(
             team_role=User.Role.LEAD, team__isnull=False, is_superuser=False, is_active=True
         )
-
-
-class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):
-    pass
 
 
 class User(AbstractUser):
@@ -50,7 +48,7 @@ class User(AbstractUser):
     # belongs to no team.
     team_role = models.CharField("role", max_length=8, choices=Role.choices, default=Role.REP)
 
-    objects = UserManager()
+    objects: ClassVar[UserManager] = UserManager()
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
@@ -78,11 +76,11 @@ class User(AbstractUser):
         return self.is_lead or self.is_superuser
 
 
-class AccountQuerySet(models.QuerySet):
-    def active(self):
+class AccountQuerySet(models.QuerySet["Account"]):
+    def active(self) -> "AccountQuerySet":
         return self.filter(archived_at__isnull=True)
 
-    def in_band(self, band: str):
+    def in_band(self, band: str) -> "AccountQuerySet":
         """Those whose latest health is in ``band`` (an ``Account.Band``); "none": not computed."""
         if band == "none":
             return self.filter(health_score__isnull=True)
@@ -132,6 +130,9 @@ class Account(models.Model):
     health_digest = models.CharField(max_length=32, blank=True, default="", editable=False)
 
     objects = AccountQuerySet.as_manager()
+    # Not a column: the latest (computed_at, score) pairs that list pages attach for a
+    # sparkline (trust.selectors.attach_trends).
+    trend: list[tuple[datetime, float]]
 
     class Meta:
         ordering = ["name", "id"]

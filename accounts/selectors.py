@@ -6,7 +6,7 @@ of these querysets, so a forgotten filter shows nothing rather than everything.
 
 from django.db.models import Q, QuerySet
 
-from accounts.models import Account, Contact, Team, User
+from accounts.models import Account, AccountQuerySet, Contact, Team, User
 
 
 def visible_to(queryset: QuerySet, user, *, via: str = "account") -> QuerySet:
@@ -45,7 +45,7 @@ def accounts_matching(accounts: QuerySet[Account], text: str) -> QuerySet[Accoun
     return accounts.filter(Q(name__icontains=text) | Q(domain__icontains=text))
 
 
-def accounts_in_band(accounts: QuerySet[Account], band: str) -> QuerySet[Account]:
+def accounts_in_band(accounts: AccountQuerySet, band: str) -> AccountQuerySet:
     """Those of ``accounts`` whose latest health is in ``band``; "none": not computed yet."""
     return accounts.in_band(band)
 

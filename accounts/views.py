@@ -88,7 +88,7 @@ def relationship_page(request, accounts: QuerySet[Account]) -> Page:
     page = Paginator(relationship_rows(accounts, now=timezone.now()), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    attach_trends(request.user, page.object_list)
+    attach_trends(request.user, list(page.object_list))
     return page
 
 

@@ -35,7 +35,7 @@ _CONTACTS_PRESENT = f"""
     FROM {Interaction.contacts.through._meta.db_table} AS present
     JOIN {Contact._meta.db_table} AS contact ON contact.id = present.contact_id
     WHERE present.interaction_id IN ({{ids}})
-    ORDER BY {", ".join(f"contact.{name}" for name in Contact._meta.ordering)}
+    ORDER BY {", ".join(f"contact.{name}" for name in Contact._meta.ordering or ())}
 """
 _PROMISES_MADE = f"""
     SELECT {", ".join(PROMISE_COLUMNS)} FROM {Promise._meta.db_table}
@@ -134,7 +134,7 @@ class InteractionSerializer(RowSerializer):
         read_only_fields = ["logged_by", "created_at"]
         # Replaying an external_id returns the interaction already logged (see
         # log_interaction), so the unique constraint must not turn it into a 400.
-        validators = []
+        validators: list = []
 
     def validate_occurred_at(self, value):
         if interaction_services.is_in_future(value):

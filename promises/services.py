@@ -10,11 +10,12 @@ import functools
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Field, Model, Q, QuerySet
 from django.db.models.constants import OnConflict
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
@@ -653,7 +654,7 @@ def _claim_sql(
     query = promises.query
     where, where_params = query.get_compiler(connection=connection).compile(query.where)
     set_sql, set_params = _set_clause(Promise, assign)
-    columns = ", ".join(quote(Promise._meta.get_field(name).column) for name in returning)
+    columns = ", ".join(quote(_column(Promise, name)) for name in returning)
     # ARRAY() runs the pick once and the UPDATE then reaches its rows by primary key;
     # with IN (...) the planner rescans every matching row for each batch.
     sql = (
@@ -667,11 +668,19 @@ def _claim_sql(
 def _set_clause(model, values: dict) -> tuple[str, list]:
     """``column = value, ...`` for an UPDATE of ``model``; ``F("<field>")`` names a column."""
     quote = connection.ops.quote_name
-    assignments, params = [], []
+    assignments: list[str] = []
+    params: list[Any] = []
     for name, value in values.items():
         field = model._meta.get_field(name)
         assignments.append(f"{quote(field.column)} = {_value_sql(value, field, params)}")
     return ", ".join(assignments), params
+
+
+def _column(model: type[Model], name: str) -> str:
+    """The column of ``model``'s field ``name`` (a concrete field, never a reverse relation)."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field) and field.column is not None, name
+    return field.column
 
 
 def _value_sql(value, field, params: list, *, source=None, prefix: str = "") -> str:
@@ -679,7 +688,8 @@ def _value_sql(value, field, params: list, *, source=None, prefix: str = "") -> 
     or, for ``F("<field>")``, that column of ``source`` (``field``'s model by default)."""
     if isinstance(value, F):
         source = source or field.model
-        return prefix + connection.ops.quote_name(source._meta.get_field(value.name).column)
+        # F keeps the name of the field it refers to in .name.
+        return prefix + connection.ops.quote_name(_column(source, value.name))  # type: ignore[attr-defined]
     params.append(field.get_db_prep_save(value, connection))
     return "%s"
 
@@ -762,7 +772,9 @@ def _insert_per_promise(row, source: str, *, ignore_conflicts=False) -> tuple[st
     """
     model = type(row)
     quote = connection.ops.quote_name
-    columns, values, params = [], [], []
+    columns: list[str] = []
+    values: list[str] = []
+    params: list[Any] = []
     for field in model._meta.concrete_fields:
         if field.primary_key:
             continue

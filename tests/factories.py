@@ -54,7 +54,7 @@ class LeadFactory(UserFactory):
 
 
 class AdminFactory(UserFactory):
-    team = None
+    team = None  # type: ignore[assignment]  # an admin belongs to no team
     is_superuser = True
     is_staff = True
 

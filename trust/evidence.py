@@ -253,7 +253,7 @@ def server_cursor() -> psycopg.Cursor:
 def _by_account(cursor: psycopg.Cursor, sql: str, values: dict) -> dict[int, dict]:
     """Each account's row of ``sql``, as a dict of its columns by name (but the account's id)."""
     cursor.execute(sql, values)
-    _, *names = (column.name for column in cursor.description)
+    _, *names = (column.name for column in cursor.description or ())
     return {account_id: dict(zip(names, rest, strict=True)) for account_id, *rest in cursor}
 
 

@@ -566,13 +566,12 @@ def evidence_from_rows(
                 sums.add("inbound_expected", weight)
                 count("inbound_expected_count")
 
-    masses = {name: sums.total(name) for name in sums.terms}
+    totals: dict[str, Any] = {name: sums.total(name) for name in sums.terms} | counts
     return Evidence(
         as_of=as_of,
         first_interaction_at=first,
         last_interaction_at=last,
-        **masses,
-        **counts,
+        **totals,
     )
 
 

@@ -155,7 +155,7 @@ def history_chart(points: Sequence[Point]) -> str:
     xs = _x_positions(points, left + 6, right - 6) if len(points) > 1 else [(left + right) / 2]
     ys = [y(score) for _, score in points]
     first, last = timezone.localtime(points[0][0]), timezone.localtime(points[-1][0])
-    ticks = [(left, "start", first), (right, "end", last)]
+    ticks: list[tuple[float, str, datetime]] = [(left, "start", first), (right, "end", last)]
     if last - first > timedelta(days=2):
         ticks.append(((left + right) / 2, "middle", first + (last - first) / 2))
     dates = format_html_join(

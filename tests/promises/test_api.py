@@ -1,5 +1,6 @@
 """/api/v1/promises/: commitments, their lifecycle actions and their history."""
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -319,12 +320,12 @@ def in_status(account, status: str) -> Promise:
     if status == "open, already due":
         return PromiseFactory(account=account, due_at=ago(minutes=1))
     promise = PromiseFactory(account=account, due_at=soon())
-    change = {
+    changes: dict[str, Callable[..., Promise]] = {
         "kept": services.keep_promise,
         "broken": services.break_promise,
         "released": services.release_promise,
-    }[status]
-    return change(promise, by=None)
+    }
+    return changes[status](promise, by=None)
 
 
 FORBIDDEN = [

@@ -480,6 +480,7 @@ def assert_stored_as_computed_alone(accounts, now, *, skip=()) -> None:
         if account.pk in skip:
             assert stored is None
             continue
+        assert stored is not None
         alone = services.health_for([account.pk], as_of=now)[account.pk]
         shown = alone.to_dict()
         assert (stored.score, stored.band, stored.confidence) == (
