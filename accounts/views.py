@@ -92,12 +92,7 @@ def relationship_page(request, accounts: QuerySet[Account]) -> Page:
     return page
 
 
-BAND_FILTERS = {
-    "healthy": "Healthy",
-    "watch": "Watch",
-    "at_risk": "At risk",
-    "none": "Not computed",
-}
+BAND_FILTERS = {**dict(Account.Band.choices), "none": "Not computed"}
 
 
 @login_required
@@ -226,7 +221,7 @@ def _account_form(request, *, account: Account | None = None) -> AccountForm:
     """The account form; leads and admins also choose the owner, among the account's team."""
     user = request.user
     owners = None
-    if user.is_lead or user.is_superuser:
+    if user.is_reviewer:
         owners = account_owner_choices(user, team_id=account.team_id if account else None)
     if account is None:
         initial = {"owner": user.pk}
