@@ -6,7 +6,6 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from accounts import services
@@ -22,7 +21,7 @@ from accounts.selectors import (
 from relcrm.api.fields import VisibleRelatedField
 from relcrm.api.filters import FilterSet
 from relcrm.api.rows import RowListMixin, RowSerializer, iso
-from relcrm.api.throttling import FailOpenMixin
+from relcrm.api.throttling import WindowRateThrottle
 
 
 class IsAdminOrReadOnly(permissions.BasePermission):
@@ -34,7 +33,7 @@ class IsAdminOrReadOnly(permissions.BasePermission):
         return request.method in permissions.SAFE_METHODS or request.user.is_superuser
 
 
-class LoginRateThrottle(FailOpenMixin, SimpleRateThrottle):
+class LoginRateThrottle(WindowRateThrottle):
     """Slows password guessing: a rate per client address *and* username."""
 
     scope = "login"
