@@ -46,6 +46,10 @@ DEBUG = env_bool("DEBUG", False)
 # must set SECRET_KEY so that sessions survive restarts and are shared by workers.
 SECRET_KEY = env_str("SECRET_KEY") or "insecure-dev-only-" + str(BASE_DIR)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+# How many proxies stand in front of the web processes. Each appends the address it saw
+# to X-Forwarded-For, so the client's is that many entries from the right; with none in
+# front the header is the client's own words and never trusted (REMOTE_ADDR counts).
+RELCRM_TRUSTED_PROXIES = env_int("RELCRM_TRUSTED_PROXIES", 0)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -182,6 +186,8 @@ REST_FRAMEWORK = {
         "relcrm.api.throttling.AnonRateThrottle",
         "relcrm.api.throttling.UserRateThrottle",
     ],
+    # The client address of every throttle (and of the sign-in audit): see RELCRM_TRUSTED_PROXIES.
+    "NUM_PROXIES": RELCRM_TRUSTED_PROXIES,
     "DEFAULT_THROTTLE_RATES": {
         "user": env_str("RELCRM_THROTTLE_USER", "1000/minute"),
         "anon": env_str("RELCRM_THROTTLE_ANON", "60/minute"),
