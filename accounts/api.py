@@ -1,5 +1,7 @@
 """REST endpoints for auth tokens, teams, users, accounts and contacts."""
 
+import hashlib
+
 from django.contrib.auth import authenticate
 from django.utils import timezone
 from django_filters import rest_framework as filters
@@ -10,7 +12,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from accounts import services
-from accounts.models import Account, ApiToken, Contact, Team, User
+from accounts.models import Account, ApiToken, Contact, Team, User, username_key
 from accounts.selectors import (
     accounts_matching,
     accounts_visible_to,
@@ -42,10 +44,12 @@ class LoginRateThrottle(FailOpenMixin, SimpleRateThrottle):
     def get_cache_key(self, request, view):
         username = ""
         if isinstance(getattr(request, "data", None), dict):
-            username = str(request.data.get("username", ""))[:150].lower()
+            username = str(request.data.get("username", ""))
+        # Hashed: a cache key stays short and printable whatever was posted.
+        key = hashlib.sha256(username_key(username).encode()).hexdigest()[:32]
         return self.cache_format % {
             "scope": self.scope,
-            "ident": f"{self.get_ident(request)}:{username}",
+            "ident": f"{self.get_ident(request)}:{key}",
         }
 
 

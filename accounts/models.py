@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import secrets
+import unicodedata
 from datetime import datetime
 from typing import ClassVar
 
@@ -10,6 +11,7 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import connection, models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 
@@ -26,12 +28,43 @@ class Team(models.Model):
         return self.name
 
 
+def normalize_username(raw: str) -> str:
+    """A username as stored: NFKC (full-width and compatibility letters become plain ones), trimmed.
+
+    Sign-in, the sign-in throttle and the uniqueness of usernames all start from this, and
+    compare it without regard to case (``username_key``), so that no other spelling of a
+    name signs in as its owner or counts in a throttle bucket of its own.
+    """
+    return unicodedata.normalize("NFKC", raw).strip()
+
+
+def username_key(raw: str) -> str:
+    """What a username is compared by: its normal spelling, in lower case."""
+    return normalize_username(raw).lower()
+
+
 class UserManager(DjangoUserManager["User"]):
+    def named(self, raw: str) -> "models.QuerySet[User]":
+        """The user (at most one) whose username is ``raw`` in any spelling.
+
+        The database's ``lower(username)``, which the case-insensitive unique index holds
+        (a sign-in is one index probe), is compared with the key computed here: so every
+        name that signs in as a user has one and the same key, the one the throttle counts.
+        """
+        return self.alias(username_lower=Lower("username")).filter(username_lower=username_key(raw))
+
+    def get_by_natural_key(self, username):
+        # Every sign-in (API token, sign-in form, admin) finds its user here.
+        return self.named(str(username)).get()
+
     def leads(self) -> "models.QuerySet[User]":
         """Active leads of a team: who ``User.is_lead`` says of one, and who can act on it."""
         return self.filter(
             team_role=User.Role.LEAD, team__isnull=False, is_superuser=False, is_active=True
         )
+
+
+USERNAME_TAKEN = "A user with that username already exists."
 
 
 class User(AbstractUser):
@@ -56,7 +89,17 @@ class User(AbstractUser):
             models.CheckConstraint(
                 condition=Q(team_role__in=["rep", "lead"]), name="user_role_valid"
             ),
+            models.UniqueConstraint(
+                Lower("username"),
+                name="user_username_case_insensitive",
+                violation_error_message=USERNAME_TAKEN,
+            ),
         ]
+
+    @classmethod
+    def normalize_username(cls, username):
+        # Django calls this when it creates a user (createsuperuser, the admin's forms).
+        return normalize_username(username) if isinstance(username, str) else username
 
     @property
     def role(self) -> str:

@@ -3,10 +3,10 @@
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import Account, Contact, Team, User
+from accounts.models import USERNAME_TAKEN, Account, Contact, Team, User, normalize_username
 from relcrm import queue, task_names
 
 
@@ -49,7 +49,14 @@ def create_user(
     first_name: str = "",
     last_name: str = "",
 ) -> User:
-    """Create a rep, a lead (both need a team) or an admin (no team)."""
+    """Create a rep, a lead (both need a team) or an admin (no team).
+
+    The username is stored in its normal spelling (``normalize_username``) and must differ
+    from every other one in more than case.
+    """
+    username = normalize_username(username)
+    if User.objects.named(username).exists():
+        raise ValidationError({"username": [USERNAME_TAKEN]})
     if role == "admin":
         if team is not None:
             raise ValidationError({"team": ["An admin belongs to no team."]})
@@ -64,7 +71,12 @@ def create_user(
     except ValidationError as error:
         raise ValidationError({"password": list(error.messages)}) from error
     user.set_password(password)
-    user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as error:
+        # Taken by a concurrent request since the check above.
+        raise ValidationError({"username": [USERNAME_TAKEN]}) from error
     return user
 
 

@@ -8,26 +8,23 @@ own (``REMOTE_ADDR``) unless ``RELCRM_TRUSTED_PROXIES`` says how many proxies st
 import pytest
 from django.test import Client
 
+from tests.accounts.sign_ins import LOGIN_RATE, form_attempt, token_attempt
 from tests.factories import PASSWORD
 
-TOKEN_URL = "/api/v1/auth/token/"
-LOGIN_RATE = 10  # RELCRM_THROTTLE_LOGIN's default: 10/minute
 
+def over(attempt):
+    """``attempt`` as a call of its own client, sent with the given headers."""
 
-def token_attempt(username, password, **headers):
-    return Client(**headers).post(
-        TOKEN_URL, {"username": username, "password": password}, content_type="application/json"
-    )
+    def call(username, password, **headers):
+        return attempt(Client(**headers), username, password)
 
-
-def form_attempt(username, password, **headers):
-    return Client(**headers).post("/login/", {"username": username, "password": password})
+    return call
 
 
 ATTEMPTS = {
     # Where a user signs in -> (one attempt, the status of a refused wrong password).
-    "token endpoint": (token_attempt, 400),
-    "sign-in form": (form_attempt, 200),
+    "token endpoint": (over(token_attempt), 400),
+    "sign-in form": (over(form_attempt), 200),
 }
 
 

@@ -13,7 +13,7 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="cli", help="A label to recognise the token by.")
 
     def handle(self, *args, username, name, **options):
-        user = User.objects.filter(username=username).first()
+        user = User.objects.named(username).first()
         if user is None:
             raise CommandError(f'No user named "{username}".')
         if not user.is_active:
