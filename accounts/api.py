@@ -1,18 +1,15 @@
 """REST endpoints for auth tokens, teams, users, accounts and contacts."""
 
-import hashlib
-
 from django.contrib.auth import authenticate
 from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from accounts import services
-from accounts.models import Account, ApiToken, Contact, Team, User, username_key
+from accounts.models import Account, ApiToken, Contact, Team, User
 from accounts.selectors import (
     accounts_matching,
     accounts_visible_to,
@@ -21,10 +18,11 @@ from accounts.selectors import (
     teams_visible_to,
     users_visible_to,
 )
+from accounts.throttles import LOGIN_THROTTLES
 from relcrm.api.fields import VisibleRelatedField
 from relcrm.api.filters import FilterSet
 from relcrm.api.rows import RowListMixin, RowSerializer, iso
-from relcrm.api.throttling import FailOpenMixin
+from relcrm.api.throttling import client_address
 
 
 class IsAdminOrReadOnly(permissions.BasePermission):
@@ -34,23 +32,6 @@ class IsAdminOrReadOnly(permissions.BasePermission):
 
     def has_permission(self, request, view):
         return request.method in permissions.SAFE_METHODS or request.user.is_superuser
-
-
-class LoginRateThrottle(FailOpenMixin, SimpleRateThrottle):
-    """Slows password guessing: a rate per client address *and* username."""
-
-    scope = "login"
-
-    def get_cache_key(self, request, view):
-        username = ""
-        if isinstance(getattr(request, "data", None), dict):
-            username = str(request.data.get("username", ""))
-        # Hashed: a cache key stays short and printable whatever was posted.
-        key = hashlib.sha256(username_key(username).encode()).hexdigest()[:32]
-        return self.cache_format % {
-            "scope": self.scope,
-            "ident": f"{self.get_ident(request)}:{key}",
-        }
 
 
 # --- auth -------------------------------------------------------------------------------
@@ -65,10 +46,10 @@ class TokenView(APIView):
     """Exchange a username and password for a bearer token; DELETE revokes the one in use."""
 
     permission_classes = [permissions.AllowAny]
-    throttle_classes = [LoginRateThrottle]
+    throttle_classes = list(LOGIN_THROTTLES)
 
     def get_throttles(self):
-        return [LoginRateThrottle()] if self.request.method == "POST" else []
+        return super().get_throttles() if self.request.method == "POST" else []
 
     def get_permissions(self):
         if self.request.method == "DELETE":
@@ -89,10 +70,13 @@ class TokenView(APIView):
             password=serializer.validated_data["password"],
         )
         if user is None or not user.is_active:
+            # authenticate() has recorded the failed sign-in (accounts.signals).
             raise serializers.ValidationError(
                 {"non_field_errors": ["Unable to log in with the provided credentials."]}
             )
-        _, clear = ApiToken.issue(user, name="api")
+        address = client_address(request)
+        services.record_sign_in(user, address=address, detail="for an API token")
+        _, clear = services.issue_token(user, name="api", by=user, address=address)
         return Response({"token": clear})
 
     @extend_schema(request=None, responses={204: None})
@@ -102,7 +86,7 @@ class TokenView(APIView):
             raise serializers.ValidationError(
                 {"non_field_errors": ["Send the token to revoke as Authorization: Bearer."]}
             )
-        services.revoke_token(token)
+        services.revoke_token(token, by=request.user, address=client_address(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -145,7 +129,10 @@ class UserSerializer(serializers.ModelSerializer):
         fields = ["id", "username", "password", "email", "first_name", "last_name", "team", "role"]
 
     def create(self, validated_data):
-        return services.create_user(**validated_data)
+        request = self.context["request"]
+        return services.create_user(
+            **validated_data, by=request.user, address=client_address(request)
+        )
 
 
 class UserFilter(FilterSet):

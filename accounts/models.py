@@ -118,6 +118,13 @@ class User(AbstractUser):
         """A lead or an admin: reviews alerts and sees the team's pages."""
         return self.is_lead or self.is_superuser
 
+    @property
+    def role_description(self) -> str:
+        """The role and where it holds, as the audit log words it: "lead of Enterprise"."""
+        if self.is_superuser:
+            return "admin"
+        return f"{self.team_role} of {self.team.name if self.team else 'no team'}"
+
 
 class AccountQuerySet(models.QuerySet["Account"]):
     def active(self) -> "AccountQuerySet":
@@ -316,3 +323,53 @@ _TOKEN_WITH_USER = (
     + f' FROM "{ApiToken._meta.db_table}" t JOIN "{User._meta.db_table}" u ON u.id = t.user_id'
     + " WHERE t.prefix = %s AND t.revoked_at IS NULL"
 )
+
+
+class AuditEventKind(models.TextChoices):
+    SIGNED_IN = "signed_in", "Signed in"
+    SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
+    TOKEN_CREATED = "token_created", "API token created"
+    TOKEN_REVOKED = "token_revoked", "API token revoked"
+    ROLE_CHANGED = "role_changed", "Role changed"
+
+
+class AuditEvent(models.Model):
+    """One entry of the audit log: a sign-in, a failed one, a token created or revoked, a role
+    changed; who it concerns, who acted, when and from which address.
+
+    Written by ``accounts.services`` (and for sign-ins by Django's sign-in signals), read by
+    admins in the admin, and never changed: the admin shows it read-only. The username is
+    kept as text beside the user, so an entry still says whom it was about once the user is
+    gone, and a failed sign-in says which name was tried even when no such user exists.
+    """
+
+    Kind = AuditEventKind
+
+    at = models.DateTimeField(default=timezone.now, editable=False)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    user = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events"
+    )
+    username = models.CharField(max_length=150, blank=True, default="")
+    actor = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who acted: the user signing in, the admin changing a role; none for a command.",
+    )
+    address = models.CharField(max_length=64, blank=True, default="")
+    detail = models.CharField(max_length=300, blank=True, default="")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["-at", "-id"], name="auditevent_newest")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=AuditEventKind.values), name="auditevent_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.username or '?'} at {self.at:%Y-%m-%d %H:%M}"

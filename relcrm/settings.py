@@ -53,7 +53,8 @@ RELCRM_TRUSTED_PROXIES = env_int("RELCRM_TRUSTED_PROXIES", 0)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, signing in on the web UI's own (throttled) sign-in page.
+    "accounts.admin_site.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -192,6 +193,7 @@ REST_FRAMEWORK = {
         "user": env_str("RELCRM_THROTTLE_USER", "1000/minute"),
         "anon": env_str("RELCRM_THROTTLE_ANON", "60/minute"),
         "login": env_str("RELCRM_THROTTLE_LOGIN", "10/minute"),
+        "login_username": env_str("RELCRM_THROTTLE_LOGIN_USERNAME", "50/hour"),
     },
     "DATETIME_FORMAT": "iso-8601",
     "COERCE_DECIMAL_TO_STRING": False,
