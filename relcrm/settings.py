@@ -13,8 +13,10 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 from relcrm import task_names
+from relcrm.secret_key import local_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("RELCRM_VAR_DIR", BASE_DIR / "var"))
@@ -42,9 +44,19 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", False)
-# A random key per checkout keeps a laptop safe without configuration; production
-# must set SECRET_KEY so that sessions survive restarts and are shared by workers.
-SECRET_KEY = env_str("SECRET_KEY") or "insecure-dev-only-" + str(BASE_DIR)
+# Production sets SECRET_KEY: sessions, password-reset links and CSRF tokens are signed
+# with it, so it must be secret, and the same for every process. A key that is not set is
+# never guessed at: with DEBUG on (a laptop: make run) a random one is kept under var/.
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. relcrm does not start without it while DEBUG is off: set "
+            "SECRET_KEY to a long random value, the same for every process, for example the "
+            "output of: python -c 'import secrets; print(secrets.token_urlsafe(50))'. "
+            "For development, DEBUG=1 (as make run sets) keeps a random key in var/secret_key."
+        )
+    SECRET_KEY = local_secret_key(VAR_DIR)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 # How many proxies stand in front of the web processes. Each appends the address it saw
 # to X-Forwarded-For, so the client's is that many entries from the right; with none in
