@@ -324,11 +324,28 @@ LOGGING = {
     },
 }
 
-if not DEBUG:
-    SESSION_COOKIE_HTTPONLY = True
-    CSRF_COOKIE_SAMESITE = "Lax"
-    X_FRAME_OPTIONS = "DENY"
-    SECURE_CONTENT_TYPE_NOSNIFF = True
+# --- HTTPS and the browser's protections ---------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+# The site is served over HTTPS only (directly, or by the proxies in front): redirect plain
+# HTTP, tell browsers to use nothing else for a year (HSTS, subdomains included), and send
+# the session and CSRF cookies over HTTPS alone. `check --deploy` is then clean.
+RELCRM_HTTPS = env_bool("RELCRM_HTTPS", False)
+if RELCRM_HTTPS:
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    if RELCRM_TRUSTED_PROXIES:
+        # Behind proxies TLS ends at the outermost, which says so in X-Forwarded-Proto. Only
+        # a trusted proxy is believed, and it must set (not pass on) the client's header.
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HSTS preload (W021) is left to whoever owns the domain: it puts every subdomain on
+# every browser's HTTPS-only list, for months after a change of mind.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 # Trust health: overrides of trust.model.Params (half-lives, priors, severities,
 # weights, bands; see trust/MODEL.md for each and its default), as a JSON object.
 RELCRM_TRUST_PARAMS = json.loads(env_str("RELCRM_TRUST_PARAMS") or "{}")

@@ -117,3 +117,81 @@ def test_make_run_starts_every_process_with_the_same_kept_key(tmp_path):
         "seed_demo",
     ] * 2
     assert {key for _, key in lines} == {kept}
+
+
+# --- HTTPS and proxies ---------------------------------------------------------------------
+
+PRODUCTION = {"ALLOWED_HOSTS": "crm.example.com", "SECRET_KEY": secrets.token_urlsafe(50)}
+HTTPS_SETTINGS = [
+    "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SESSION_COOKIE_SECURE",
+    "CSRF_COOKIE_SECURE",
+    "SECURE_PROXY_SSL_HEADER",
+]
+
+
+def test_with_relcrm_https_and_a_strong_key_check_deploy_passes(run):
+    done = run(
+        "manage.py", "check", "--deploy", "--fail-level", "WARNING",
+        RELCRM_HTTPS="true", **PRODUCTION,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+
+
+def test_relcrm_https_turns_on_redirect_hsts_and_secure_cookies(settings_of):
+    assert settings_of(HTTPS_SETTINGS, RELCRM_HTTPS="true", **PRODUCTION) == {
+        "SECURE_SSL_REDIRECT": True,
+        "SECURE_HSTS_SECONDS": 365 * 24 * 3600,
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
+        "SESSION_COOKIE_SECURE": True,
+        "CSRF_COOKIE_SECURE": True,
+        # No proxy in front: nobody's X-Forwarded-Proto is believed.
+        "SECURE_PROXY_SSL_HEADER": None,
+    }
+
+
+def test_behind_trusted_proxies_their_word_on_https_and_the_client_counts(settings_of):
+    read = settings_of(
+        [*HTTPS_SETTINGS, "REST_FRAMEWORK"],
+        RELCRM_HTTPS="true",
+        RELCRM_TRUSTED_PROXIES="2",
+        **PRODUCTION,
+    )
+    assert read["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+    assert read["REST_FRAMEWORK"]["NUM_PROXIES"] == 2
+
+
+def test_without_relcrm_https_a_laptop_serves_plain_http(settings_of):
+    read = settings_of(HTTPS_SETTINGS, **PRODUCTION)
+    assert read == {
+        "SECURE_SSL_REDIRECT": False,
+        "SECURE_HSTS_SECONDS": 0,
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS": False,
+        "SESSION_COOKIE_SECURE": False,
+        "CSRF_COOKIE_SECURE": False,
+        "SECURE_PROXY_SSL_HEADER": None,
+    }
+
+
+REQUEST_SIGN_IN_PAGE = (
+    "import json, os, django; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'relcrm.settings');"
+    "django.setup();"
+    "from django.test import Client;"
+    "answer = Client().get('/login/', HTTP_HOST='crm.example.com', **{headers});"
+    "cookie = answer.cookies.get('csrftoken');"
+    "print(json.dumps([answer.status_code, answer.get('Location'),"
+    " answer.get('Strict-Transport-Security'), cookie and bool(cookie['secure'])]))"
+)
+
+
+def test_over_http_the_sign_in_page_redirects_to_https(run):
+    done = run("-c", REQUEST_SIGN_IN_PAGE.format(headers={}), RELCRM_HTTPS="true", **PRODUCTION)
+    assert json.loads(done.stdout) == [301, "https://crm.example.com/login/", None, None]
+
+
+def test_behind_a_proxy_that_says_https_the_page_is_served_with_hsts(run):
+    script = REQUEST_SIGN_IN_PAGE.format(headers={"HTTP_X_FORWARDED_PROTO": "https"})
+    done = run("-c", script, RELCRM_HTTPS="true", RELCRM_TRUSTED_PROXIES="1", **PRODUCTION)
+    assert json.loads(done.stdout) == [200, None, "max-age=31536000; includeSubDomains", True]
