@@ -26,7 +26,8 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
 from accounts import services
-from accounts.models import Account, ApiToken, Contact, Team, User
+from accounts.models import Account, ApiToken, AuditEvent, Contact, Team, User
+from relcrm.api.throttling import client_address
 from relcrm.errors import TransitionNotAllowed
 
 admin.site.site_header = admin.site.site_title = "relcrm admin"
@@ -232,6 +233,15 @@ class UserAdmin(DjangoUserAdmin):
         ),
     )
 
+    def save_model(self, request, obj, form, change):
+        before = ""
+        if change:
+            before = User.objects.select_related("team").get(pk=obj.pk).role_description
+        super().save_model(request, obj, form, change)
+        services.record_role_change(
+            obj, before=before, by=request.user, address=client_address(request)
+        )
+
 
 # --- accounts and contacts ----------------------------------------------------------------
 
@@ -412,15 +422,18 @@ class ApiTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "last_used_at",
         "revoked_at",
     )
-    actions = [
-        service_action(
-            "revoke",
-            "Revoke the selected tokens",
-            lambda token, user: services.revoke_token(token),
+    actions = ["revoke"]
+
+    @admin.action(description="Revoke the selected tokens", permissions=["revoke"])
+    def revoke(self, request, queryset):
+        address = client_address(request)
+        run_transition(
+            self,
+            request,
+            queryset.select_related("user"),
+            lambda token: services.revoke_token(token, by=request.user, address=address),
             done="Revoked",
-            permission="revoke",
         )
-    ]
 
     @admin.display(description="active", boolean=True)
     def active(self, token):
@@ -428,3 +441,20 @@ class ApiTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def has_revoke_permission(self, request):
         return request.user.has_perm("accounts.change_apitoken")
+
+
+# --- the audit log ------------------------------------------------------------------------
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Every sign-in, failed sign-in, token created or revoked, and role change: read-only,
+    for admins (or staff given "view audit event"). Nobody adds, changes or deletes one."""
+
+    list_display = ["at", "kind", "username", "actor", "address", "detail"]
+    list_filter = ["kind"]
+    list_select_related = ["actor"]
+    search_fields = ["username", "=address"]
+    fields = readonly_fields = ("at", "kind", "user", "username", "actor", "address", "detail")
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False

@@ -18,10 +18,11 @@ from accounts.selectors import (
     teams_visible_to,
     users_visible_to,
 )
+from accounts.throttles import LOGIN_THROTTLES
 from relcrm.api.fields import VisibleRelatedField
 from relcrm.api.filters import FilterSet
 from relcrm.api.rows import RowListMixin, RowSerializer, iso
-from relcrm.api.throttling import WindowRateThrottle
+from relcrm.api.throttling import client_address
 
 
 class IsAdminOrReadOnly(permissions.BasePermission):
@@ -31,21 +32,6 @@ class IsAdminOrReadOnly(permissions.BasePermission):
 
     def has_permission(self, request, view):
         return request.method in permissions.SAFE_METHODS or request.user.is_superuser
-
-
-class LoginRateThrottle(WindowRateThrottle):
-    """Slows password guessing: a rate per client address *and* username."""
-
-    scope = "login"
-
-    def get_cache_key(self, request, view):
-        username = ""
-        if isinstance(getattr(request, "data", None), dict):
-            username = str(request.data.get("username", ""))[:150].lower()
-        return self.cache_format % {
-            "scope": self.scope,
-            "ident": f"{self.get_ident(request)}:{username}",
-        }
 
 
 # --- auth -------------------------------------------------------------------------------
@@ -60,10 +46,10 @@ class TokenView(APIView):
     """Exchange a username and password for a bearer token; DELETE revokes the one in use."""
 
     permission_classes = [permissions.AllowAny]
-    throttle_classes = [LoginRateThrottle]
+    throttle_classes = list(LOGIN_THROTTLES)
 
     def get_throttles(self):
-        return [LoginRateThrottle()] if self.request.method == "POST" else []
+        return super().get_throttles() if self.request.method == "POST" else []
 
     def get_permissions(self):
         if self.request.method == "DELETE":
@@ -84,10 +70,13 @@ class TokenView(APIView):
             password=serializer.validated_data["password"],
         )
         if user is None or not user.is_active:
+            # authenticate() has recorded the failed sign-in (accounts.signals).
             raise serializers.ValidationError(
                 {"non_field_errors": ["Unable to log in with the provided credentials."]}
             )
-        _, clear = ApiToken.issue(user, name="api")
+        address = client_address(request)
+        services.record_sign_in(user, address=address, detail="for an API token")
+        _, clear = services.issue_token(user, name="api", by=user, address=address)
         return Response({"token": clear})
 
     @extend_schema(request=None, responses={204: None})
@@ -97,7 +86,7 @@ class TokenView(APIView):
             raise serializers.ValidationError(
                 {"non_field_errors": ["Send the token to revoke as Authorization: Bearer."]}
             )
-        services.revoke_token(token)
+        services.revoke_token(token, by=request.user, address=client_address(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -140,7 +129,10 @@ class UserSerializer(serializers.ModelSerializer):
         fields = ["id", "username", "password", "email", "first_name", "last_name", "team", "role"]
 
     def create(self, validated_data):
-        return services.create_user(**validated_data)
+        request = self.context["request"]
+        return services.create_user(
+            **validated_data, by=request.user, address=client_address(request)
+        )
 
 
 class UserFilter(FilterSet):

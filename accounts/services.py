@@ -1,4 +1,5 @@
-"""Writes to teams, users, accounts and contacts, and the stale-health mark."""
+"""Writes to teams, users, accounts, contacts and API tokens, the audit log, and the
+stale-health mark."""
 
 import logging
 
@@ -6,10 +7,19 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import Account, Contact, Team, User
+from accounts.models import (
+    USERNAME_TAKEN,
+    Account,
+    ApiToken,
+    AuditEvent,
+    Contact,
+    Team,
+    User,
+    normalize_username,
+)
 from relcrm import queue, task_names
 
 logger = logging.getLogger(__name__)
@@ -100,8 +110,18 @@ def create_user(
     role: str = User.Role.REP,
     first_name: str = "",
     last_name: str = "",
+    by: User | None = None,
+    address: str = "",
 ) -> User:
-    """Create a rep, a lead (both need a team) or an admin (no team)."""
+    """Create a rep, a lead (both need a team) or an admin (no team).
+
+    The username is stored in its normal spelling (``normalize_username``) and must differ
+    from every other one in more than case. The role given is recorded in the audit log, as
+    given ``by`` whom from ``address``.
+    """
+    username = normalize_username(username)
+    if User.objects.named(username).exists():
+        raise ValidationError({"username": [USERNAME_TAKEN]})
     if role == "admin":
         if team is not None:
             raise ValidationError({"team": ["An admin belongs to no team."]})
@@ -116,7 +136,13 @@ def create_user(
     except ValidationError as error:
         raise ValidationError({"password": list(error.messages)}) from error
     user.set_password(password)
-    user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as error:
+        # Taken by a concurrent request since the check above.
+        raise ValidationError({"username": [USERNAME_TAKEN]}) from error
+    record_role_change(user, before="", by=by, address=address)
     return user
 
 
@@ -167,8 +193,102 @@ def delete_contact(contact: Contact) -> None:
     contact.delete()
 
 
-def revoke_token(token) -> None:
-    """Revoke an API token; requests bearing it are refused from now on."""
-    if token.revoked_at is None:
-        token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
+# --- API tokens ----------------------------------------------------------------------------
+
+
+def _token_label(token: ApiToken) -> str:
+    return f"{token.prefix}… ({token.name})" if token.name else f"{token.prefix}…"
+
+
+@transaction.atomic
+def issue_token(
+    user: User, *, name: str, by: User | None, address: str = "", via: str = ""
+) -> tuple[ApiToken, str]:
+    """Create an API token for ``user`` and record it; returns the row and the clear token.
+
+    ``by`` is who asked for it (None for a command run on the server), ``via`` how.
+    """
+    token, clear = ApiToken.issue(user, name=name)
+    detail = _token_label(token) + (f", by {via}" if via else "")
+    record_audit_event(
+        AuditEvent.Kind.TOKEN_CREATED, user=user, actor=by, address=address, detail=detail
+    )
+    return token, clear
+
+
+@transaction.atomic
+def revoke_token(token: ApiToken, *, by: User | None = None, address: str = "") -> None:
+    """Revoke an API token; requests bearing it are refused from now on. Recorded once."""
+    now = timezone.now()
+    # A conditional update: of two revocations at once, one revokes and one records.
+    if ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now):
+        token.revoked_at = now
+        record_audit_event(
+            AuditEvent.Kind.TOKEN_REVOKED,
+            user=token.user,
+            actor=by,
+            address=address,
+            detail=_token_label(token),
+        )
+
+
+# --- the audit log --------------------------------------------------------------------------
+
+
+def record_audit_event(
+    kind: str,
+    *,
+    user: User | None = None,
+    username: str = "",
+    actor: User | None = None,
+    address: str = "",
+    detail: str = "",
+) -> AuditEvent:
+    """Append one entry to the audit log (``AuditEvent``); the username defaults to the user's."""
+    return AuditEvent.objects.create(
+        kind=kind,
+        user=user,
+        username=(username or (user.get_username() if user else ""))[:150],
+        actor=actor,
+        address=address[:64],
+        detail=detail[:300],
+    )
+
+
+def record_sign_in(user: User, *, address: str, detail: str = "") -> AuditEvent:
+    """Record that ``user`` signed in from ``address``."""
+    return record_audit_event(
+        AuditEvent.Kind.SIGNED_IN, user=user, actor=user, address=address, detail=detail
+    )
+
+
+def record_failed_sign_in(typed: str, *, address: str) -> AuditEvent:
+    """Record a sign-in refused for the username ``typed``: the user's, if one has that name."""
+    user = User.objects.named(typed).first()
+    username = user.username if user else normalize_username(typed)
+    return record_audit_event(
+        AuditEvent.Kind.SIGN_IN_FAILED,
+        user=user,
+        username=username,
+        address=address,
+        detail="" if typed == username else f"typed as {typed!r}",
+    )
+
+
+def record_role_change(
+    user: User, *, before: str, by: User | None, address: str = ""
+) -> AuditEvent | None:
+    """Record ``user``'s role (``User.role_description``) if it is not ``before`` any more.
+
+    ``before`` is the role described the same way, or "" for a user just created.
+    """
+    after = user.role_description
+    if after == before:
+        return None
+    return record_audit_event(
+        AuditEvent.Kind.ROLE_CHANGED,
+        user=user,
+        actor=by,
+        address=address,
+        detail=f"{before or 'new user'} → {after}",
+    )

@@ -7,8 +7,6 @@ here exactly as in the API; every change goes through ``accounts.services``.
 
 from collections.abc import Callable
 from datetime import datetime
-from math import ceil
-from types import SimpleNamespace
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -24,7 +22,6 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accounts import services
-from accounts.api import LoginRateThrottle
 from accounts.forms import AccountForm, ContactForm, add_service_errors
 from accounts.models import Account, Contact
 from accounts.selectors import (
@@ -36,6 +33,7 @@ from accounts.selectors import (
     contacts_of,
     contacts_visible_to,
 )
+from accounts.throttles import sign_in_wait
 from promises.forms import quick_due_dates
 from promises.selectors import account_timeline, open_promises_of
 from trust.selectors import attach_trends, latest_snapshot, relationship_rows
@@ -47,30 +45,19 @@ SEARCH_SIZE = 8
 # --- signing in --------------------------------------------------------------------------
 
 
-class LoginFormRateThrottle(LoginRateThrottle):
-    """The API's login throttle on the sign-in form: same rate, same cache counter.
-
-    ``LoginRateThrottle`` reads the username from DRF's ``request.data``; a form posts
-    it, so the form's fields are handed over in that shape.
-    """
-
-    def get_cache_key(self, request, view):
-        form_request = SimpleNamespace(
-            data=request.POST.dict(), META=request.META, headers=request.headers
-        )
-        return super().get_cache_key(form_request, view)
-
-
 class LoginView(auth_views.LoginView):
-    """Django's sign-in, refused with 429 after RELCRM_THROTTLE_LOGIN tries per address and name."""
+    """Django's sign-in, refused with 429 past the sign-in throttles (``accounts.throttles``).
+
+    The one sign-in page of the web UI and the admin; the audit log records each attempt
+    (``accounts.signals``).
+    """
 
     redirect_authenticated_user = True
 
     def post(self, request, *args, **kwargs):
-        throttle = LoginFormRateThrottle()
-        if throttle.allow_request(request, self):
+        wait = sign_in_wait(request, self)
+        if wait is None:
             return super().post(request, *args, **kwargs)
-        wait = ceil(throttle.wait() or 60)
         # An unbound form: a bound one would check the password while rendering its errors.
         form = self.form_class(request, initial={"username": request.POST.get("username", "")})
         response = self.render_to_response(
