@@ -9,7 +9,7 @@ web UI, the admin and the jobs all call these.
 import functools
 import logging
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -47,6 +47,11 @@ def _check_owner(owner: User, account: Account) -> None:
 def _lock(promise: Promise) -> Promise:
     """Re-read the promise under a row lock: the check and the change see one state."""
     return Promise.objects.select_for_update().get(pk=promise.pk)
+
+
+def _when(moment: datetime) -> str:
+    """A time as an error message names it: to the second, with its UTC offset."""
+    return timezone.localtime(moment).isoformat(timespec="seconds")
 
 
 def _refresh_from(target: Promise, source: Promise) -> Promise:
@@ -385,16 +390,34 @@ def _repair_breaks_before(
 
 @transaction.atomic
 def keep_promise(promise: Promise, *, by: User | None, at: datetime | None = None) -> Promise:
-    """Mark a promise delivered: open -> kept, or broken -> kept (kept late)."""
+    """Mark a promise delivered: open -> kept, or broken -> kept (kept late).
+
+    ``at`` (when it was delivered; now by default) lies between the time the promise
+    was made and now, and for a broken promise at or after its break: a keep cannot
+    be back-dated over a break to turn it into an on-time keep. The database checks
+    both bounds too (``promise_kept_after_made``, ``promise_kept_after_broken``).
+    """
     now = timezone.now()
-    at = at or now
-    if at > now:
+    if at is not None and at > now:
         raise ValidationError({"kept_at": ["A promise cannot be kept in the future."]})
     locked = _lock(promise)
     if locked.status not in (Status.OPEN, Status.BROKEN):
         raise TransitionNotAllowed(f"A {locked.status} promise cannot be kept.")
-    if at < locked.created_at - timedelta(days=366):
-        raise ValidationError({"kept_at": ["This is long before the promise was made."]})
+    now = timezone.now()  # after the lock, so that its event follows the one before
+    at = at or now
+    if at < locked.created_at:
+        raise ValidationError(
+            {"kept_at": [f"This is before the promise was made ({_when(locked.created_at)})."]}
+        )
+    if locked.broken_at is not None and at < locked.broken_at:
+        raise ValidationError(
+            {
+                "kept_at": [
+                    f"This promise broke at {_when(locked.broken_at)}: "
+                    "it can only be kept at or after that, late."
+                ]
+            }
+        )
     locked.status = Status.KEPT
     locked.kept_at = at
     locked.save(update_fields=["status", "kept_at", "updated_at"])

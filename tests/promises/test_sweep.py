@@ -209,6 +209,7 @@ def test_the_empty_sweep_reads_the_partial_index_of_open_promises(db):
         due_in=lambda n: -timedelta(days=n % 900 + 1),
         status=Status.KEPT,
         kept_at=timezone.now() - timedelta(days=1000),
+        created_at=timezone.now() - timedelta(days=1001),
     )
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {Promise._meta.db_table}")
