@@ -433,8 +433,8 @@ def renegotiate_promise(
     promise: Promise, *, by: User | None, due_at: datetime, note: str = ""
 ) -> Promise:
     """Agree a new due time with the customer; only for open promises not yet due."""
-    now = timezone.now()
     locked = _lock(promise)
+    now = timezone.now()  # after the lock, so that its event follows the one before
     if locked.status != Status.OPEN:
         raise TransitionNotAllowed(f"A {locked.status} promise cannot be renegotiated.")
     if locked.due_at <= now:
@@ -466,8 +466,8 @@ def break_promise(promise: Promise, *, by: User | None, note: str = "") -> Promi
 
     Before the due time it is a *disclosed* break, after it a silent one.
     """
-    now = timezone.now()
     locked = _lock(promise)
+    now = timezone.now()  # after the lock, so that its event follows the one before
     if locked.status != Status.OPEN:
         raise TransitionNotAllowed(f"A {locked.status} promise cannot be broken.")
     changes = _broken_status(at=now, disclosed=now < locked.due_at)
@@ -510,8 +510,8 @@ def _broken_alert(promise_id, account_id, *, at: datetime) -> Alert:
 @transaction.atomic
 def release_promise(promise: Promise, *, by: User | None, note: str = "") -> Promise:
     """The customer released us from it: open -> released, neutral for trust."""
-    now = timezone.now()
     locked = _lock(promise)
+    now = timezone.now()  # after the lock, so that its event follows the one before
     if locked.status != Status.OPEN:
         raise TransitionNotAllowed(f"A {locked.status} promise cannot be released.")
     locked.status = Status.RELEASED
@@ -732,7 +732,7 @@ def flag_overdue_promises(*, now: datetime | None = None, batch_size: int | None
     now = now or timezone.now()
     batch_size = batch_size or settings.RELCRM_SWEEP_BATCH_SIZE
     total = 0
-    while Promise.objects.overdue(now).exists():
+    while _sweepable(now).exists():
         broken = _flag_overdue_batch(now, batch_size)
         total += broken
         # A short batch means the rest is claimed by a concurrent sweep, or gone.
@@ -742,6 +742,16 @@ def flag_overdue_promises(*, now: datetime | None = None, batch_size: int | None
         # One message for the whole sweep: the stale-accounts job recomputes them all.
         queue.send_on_commit(task_names.COMPUTE_TRUST_HEALTH)
     return total
+
+
+def _sweepable(now: datetime) -> QuerySet[Promise]:
+    """What a sweep at ``now`` breaks: the promises overdue at ``now`` and made by then.
+
+    A sweep reads the time before it claims, so a promise recorded in between,
+    already past due, is left to the next sweep: broken at ``now``, its break
+    would come before its making.
+    """
+    return Promise.objects.overdue(now).filter(created_at__lte=now)
 
 
 @transaction.atomic
@@ -760,7 +770,7 @@ def _flag_overdue_batch(now: datetime, batch_size: int) -> int:
     """
     quote = connection.ops.quote_name
     claim, claim_params = _claim_sql(
-        Promise.objects.overdue(now),
+        _sweepable(now),
         _broken_status(at=now, disclosed=False),
         batch_size,
         ["id", "account_id"],
