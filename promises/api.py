@@ -46,7 +46,7 @@ ACTION_ONLY_FIELDS = {
 
 PROMISE_COLUMNS = (
     "id", "account_id", "contact_id", "interaction_id", "owner_id", "description", "due_at",
-    "status", "kept_at", "created_at",
+    "status", "kept_at", "broken_at", "created_at",
 )  # fmt: skip
 
 
@@ -68,7 +68,7 @@ def promises_json(rows: list[dict], now: datetime | None = None, tz=None) -> lis
             "due_at": iso(row["due_at"], tz),
             "status": row["status"],
             "kept_at": iso(row["kept_at"], tz),
-            "kept_on_time": kept_on_time(row["kept_at"], row["due_at"]),
+            "kept_on_time": kept_on_time(row["kept_at"], row["due_at"], row["broken_at"]),
             "is_overdue": is_overdue(row["status"], row["due_at"], now),
             "created_at": iso(row["created_at"], tz),
         }

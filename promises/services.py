@@ -9,7 +9,7 @@ web UI, the admin and the jobs all call these.
 import functools
 import logging
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -47,6 +47,11 @@ def _check_owner(owner: User, account: Account) -> None:
 def _lock(promise: Promise) -> Promise:
     """Re-read the promise under a row lock: the check and the change see one state."""
     return Promise.objects.select_for_update().get(pk=promise.pk)
+
+
+def _when(moment: datetime) -> str:
+    """A time as an error message names it: to the second, with its UTC offset."""
+    return timezone.localtime(moment).isoformat(timespec="seconds")
 
 
 def _refresh_from(target: Promise, source: Promise) -> Promise:
@@ -386,16 +391,34 @@ def _repair_breaks_before(
 
 @transaction.atomic
 def keep_promise(promise: Promise, *, by: User | None, at: datetime | None = None) -> Promise:
-    """Mark a promise delivered: open -> kept, or broken -> kept (kept late)."""
+    """Mark a promise delivered: open -> kept, or broken -> kept (kept late).
+
+    ``at`` (when it was delivered; now by default) lies between the time the promise
+    was made and now, and for a broken promise at or after its break: a keep cannot
+    be back-dated over a break to turn it into an on-time keep. The database checks
+    both bounds too (``promise_kept_after_made``, ``promise_kept_after_broken``).
+    """
     now = timezone.now()
-    at = at or now
-    if at > now:
+    if at is not None and at > now:
         raise ValidationError({"kept_at": ["A promise cannot be kept in the future."]})
     locked = _lock(promise)
     if locked.status not in (Status.OPEN, Status.BROKEN):
         raise TransitionNotAllowed(f"A {locked.status} promise cannot be kept.")
-    if at < locked.created_at - timedelta(days=366):
-        raise ValidationError({"kept_at": ["This is long before the promise was made."]})
+    now = timezone.now()  # after the lock, so that its event follows the one before
+    at = at or now
+    if at < locked.created_at:
+        raise ValidationError(
+            {"kept_at": [f"This is before the promise was made ({_when(locked.created_at)})."]}
+        )
+    if locked.broken_at is not None and at < locked.broken_at:
+        raise ValidationError(
+            {
+                "kept_at": [
+                    f"This promise broke at {_when(locked.broken_at)}: "
+                    "it can only be kept at or after that, late."
+                ]
+            }
+        )
     locked.status = Status.KEPT
     locked.kept_at = at
     locked.save(update_fields=["status", "kept_at", "updated_at"])
@@ -411,8 +434,8 @@ def renegotiate_promise(
     promise: Promise, *, by: User | None, due_at: datetime, note: str = ""
 ) -> Promise:
     """Agree a new due time with the customer; only for open promises not yet due."""
-    now = timezone.now()
     locked = _lock(promise)
+    now = timezone.now()  # after the lock, so that its event follows the one before
     if locked.status != Status.OPEN:
         raise TransitionNotAllowed(f"A {locked.status} promise cannot be renegotiated.")
     if locked.due_at <= now:
@@ -444,8 +467,8 @@ def break_promise(promise: Promise, *, by: User | None, note: str = "") -> Promi
 
     Before the due time it is a *disclosed* break, after it a silent one.
     """
-    now = timezone.now()
     locked = _lock(promise)
+    now = timezone.now()  # after the lock, so that its event follows the one before
     if locked.status != Status.OPEN:
         raise TransitionNotAllowed(f"A {locked.status} promise cannot be broken.")
     changes = _broken_status(at=now, disclosed=now < locked.due_at)
@@ -488,8 +511,8 @@ def _broken_alert(promise_id, account_id, *, at: datetime) -> Alert:
 @transaction.atomic
 def release_promise(promise: Promise, *, by: User | None, note: str = "") -> Promise:
     """The customer released us from it: open -> released, neutral for trust."""
-    now = timezone.now()
     locked = _lock(promise)
+    now = timezone.now()  # after the lock, so that its event follows the one before
     if locked.status != Status.OPEN:
         raise TransitionNotAllowed(f"A {locked.status} promise cannot be released.")
     locked.status = Status.RELEASED
@@ -710,7 +733,7 @@ def flag_overdue_promises(*, now: datetime | None = None, batch_size: int | None
     now = now or timezone.now()
     batch_size = batch_size or settings.RELCRM_SWEEP_BATCH_SIZE
     total = 0
-    while Promise.objects.overdue(now).exists():
+    while _sweepable(now).exists():
         broken = _flag_overdue_batch(now, batch_size)
         total += broken
         # A short batch means the rest is claimed by a concurrent sweep, or gone.
@@ -720,6 +743,16 @@ def flag_overdue_promises(*, now: datetime | None = None, batch_size: int | None
         # One message for the whole sweep: the stale-accounts job recomputes them all.
         queue.send_on_commit(task_names.COMPUTE_TRUST_HEALTH)
     return total
+
+
+def _sweepable(now: datetime) -> QuerySet[Promise]:
+    """What a sweep at ``now`` breaks: the promises overdue at ``now`` and made by then.
+
+    A sweep reads the time before it claims, so a promise recorded in between,
+    already past due, is left to the next sweep: broken at ``now``, its break
+    would come before its making.
+    """
+    return Promise.objects.overdue(now).filter(created_at__lte=now)
 
 
 @transaction.atomic
@@ -738,7 +771,7 @@ def _flag_overdue_batch(now: datetime, batch_size: int) -> int:
     """
     quote = connection.ops.quote_name
     claim, claim_params = _claim_sql(
-        Promise.objects.overdue(now),
+        _sweepable(now),
         _broken_status(at=now, disclosed=False),
         batch_size,
         ["id", "account_id"],

@@ -59,8 +59,8 @@ def _sum(predicate: str, value: str | None = None) -> str:
 def _promise_columns() -> dict[str, str]:
     """Each promise field of ``Evidence`` and its aggregate over the account's promises."""
     kept = _by("kept_at")
-    on_time = f"({kept} AND kept_at <= due_at)"
-    late = f"({kept} AND kept_at > due_at)"
+    on_time = f"({kept} AND kept_at <= due_at AND broken_at IS NULL)"
+    late = f"({kept} AND (kept_at > due_at OR broken_at IS NOT NULL))"
     broken = f"(NOT {kept} AND {_by('broken_at')})"
     silent = f"({broken} AND broken_at >= due_at)"
     disclosed = f"({broken} AND broken_at < due_at)"

@@ -1,7 +1,7 @@
 """/api/v1/promises/: commitments, their lifecycle actions and their history."""
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -227,7 +227,7 @@ def test_keep_marks_it_kept_on_time(team_a, rep_client, promise):
 
 
 def test_keep_at_an_earlier_time_records_when_it_was_delivered(rep_client, account):
-    promise = PromiseFactory(account=account, due_at=ago(days=2))
+    promise = PromiseFactory(account=account, created_at=ago(days=5), due_at=ago(days=2))
     delivered = ago(days=3)
     answer = act(rep_client, promise, "keep", {"kept_at": iso(delivered)})
     assert answer.status_code == 200, answer.content
@@ -260,6 +260,32 @@ def test_keep_with_a_bad_time_is_a_400_and_keeps_nothing(rep_client, promise, bo
     answer = act(rep_client, promise, "keep", body)
     assert answer.status_code == 400, answer.content
     assert list(answer.json()) == [field]
+    assert state(promise) == before
+
+
+def broken_at(promise) -> datetime:
+    moment = Promise.objects.get(pk=promise.pk).broken_at
+    assert moment is not None
+    return moment
+
+
+@pytest.mark.parametrize(
+    "kept_at",
+    [
+        lambda promise: promise.created_at - timedelta(seconds=1),
+        lambda promise: promise.created_at - timedelta(days=300),
+        lambda promise: promise.due_at - timedelta(hours=1),
+        lambda promise: broken_at(promise) - timedelta(seconds=1),
+    ],
+    ids=["a second before it was made", "months before", "on time", "just before it broke"],
+)
+def test_a_broken_promise_cannot_be_kept_before_it_was_made_or_broke(rep_client, account, kept_at):
+    promise = PromiseFactory(account=account, created_at=ago(days=5), due_at=ago(days=2))
+    services.flag_overdue_promises()
+    before = state(promise)
+    answer = act(rep_client, promise, "keep", {"kept_at": iso(kept_at(promise))})
+    assert answer.status_code == 400, answer.content
+    assert list(answer.json()) == ["kept_at"]
     assert state(promise) == before
 
 

@@ -4,7 +4,8 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -305,6 +306,76 @@ def test_a_promise_cannot_be_kept_in_the_future(account):
     with pytest.raises(ValidationError):
         services.keep_promise(promise, by=None, at=timezone.now() + timedelta(hours=1))
     assert Promise.objects.get(pk=promise.pk).status == "open"
+
+
+def made_days_ago(account, days, **fields):
+    """An open promise recorded ``days`` ago."""
+    made = timezone.now() - timedelta(days=days)
+    return PromiseFactory(account=account, created_at=made, **fields)
+
+
+def test_a_promise_cannot_be_kept_before_it_was_made(account):
+    promise = made_days_ago(account, 2, due_at=due(-1))
+    with pytest.raises(ValidationError) as error:
+        services.keep_promise(promise, by=None, at=promise.created_at - timedelta(seconds=1))
+    assert list(error.value.message_dict) == ["kept_at"]
+    assert Promise.objects.get(pk=promise.pk).status == "open"
+    assert promise.events.count() == 1
+
+
+def test_a_promise_may_be_kept_at_the_moment_it_was_made(account):
+    promise = made_days_ago(account, 2, due_at=due(-1))
+    services.keep_promise(promise, by=None, at=promise.created_at)
+    assert Promise.objects.get(pk=promise.pk).kept_on_time is True
+
+
+def test_a_swept_promise_cannot_be_back_dated_into_an_on_time_keep(account):
+    promise = made_days_ago(account, 5, due_at=due(-2))
+    services.flag_overdue_promises()
+    broken_at = Promise.objects.get(pk=promise.pk).broken_at
+    for before_the_break in (promise.due_at - timedelta(hours=1), broken_at - timedelta(seconds=1)):
+        with pytest.raises(ValidationError) as error:
+            services.keep_promise(promise, by=None, at=before_the_break)
+        assert list(error.value.message_dict) == ["kept_at"]
+    after = Promise.objects.get(pk=promise.pk)
+    assert (after.status, after.broken_at, after.kept_at) == ("broken", broken_at, None)
+    assert [e.kind for e in after.events.all()] == ["created", "broken"]
+
+
+def test_a_broken_promise_kept_at_or_after_its_break_is_kept_late(account):
+    promise = made_days_ago(account, 5, due_at=due(-2))
+    services.flag_overdue_promises()
+    broken_at = Promise.objects.get(pk=promise.pk).broken_at
+    kept = services.keep_promise(promise, by=None, at=broken_at)
+    assert (kept.status, kept.kept_at, kept.kept_on_time) == ("kept", broken_at, False)
+
+
+def test_a_promise_broken_before_its_due_time_and_kept_by_it_is_still_kept_late(account):
+    promise = made_days_ago(account, 1, due_at=due(3))
+    services.break_promise(promise, by=None, note="The trainer left")
+    kept = services.keep_promise(promise, by=None)
+    assert kept.kept_at <= kept.due_at
+    assert kept.kept_on_time is False
+    assert Promise.objects.kept_late().filter(pk=promise.pk).exists()
+    assert not Promise.objects.kept_on_time().filter(pk=promise.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("swept", "change", "constraint"),
+    [
+        (False, {"kept_at": F("created_at") - timedelta(seconds=1)}, "promise_kept_after_made"),
+        (True, {"kept_at": F("broken_at") - timedelta(seconds=1)}, "promise_kept_after_broken"),
+    ],
+    ids=["before made", "before broken"],
+)
+def test_the_database_refuses_a_keep_before_the_promise_was_made_or_broken(
+    account, swept, change, constraint
+):
+    promise = made_days_ago(account, 5, due_at=due(-2))
+    if swept:
+        services.flag_overdue_promises()
+    with pytest.raises(IntegrityError, match=constraint), transaction.atomic():
+        Promise.objects.filter(pk=promise.pk).update(status="kept", **change)
 
 
 def test_a_broken_promise_has_exactly_one_alert(account):

@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from promises import services
-from tests.factories import AccountFactory, TeamFactory, UserFactory
+from tests.factories import AccountFactory, PromiseFactory, TeamFactory, UserFactory
 from tests.ui.conftest import health_history, queries_to_get
 
 
@@ -32,7 +32,9 @@ def test_each_members_record_counts_on_time_late_and_broken_over_30_and_90_days(
     # kept late, today
     services.keep_promise(promise(account, team_a.rep, due_in_days=-1), by=team_a.rep)
     # broken by the sweep 60 days ago: in the 90-day record only
-    promise(account, team_a.rep, due_in_days=-61)
+    PromiseFactory(
+        account=account, due_at=now - timedelta(days=61), created_at=now - timedelta(days=62)
+    )
     services.flag_overdue_promises(now=now - timedelta(days=60))
     # still open, one of them overdue
     promise(account, team_a.rep, due_in_days=4)
