@@ -100,9 +100,12 @@ BAND_FILTERS = {
 }
 
 
-@login_required
-def account_list(request):
-    """Every account the user may see, filtered by band and a name or domain."""
+def listed_accounts(request) -> tuple[QuerySet[Account], str, str]:
+    """The accounts the account list shows for the request's filters, and those filters.
+
+    ``q``: a name or domain; ``band``: one of ``BAND_FILTERS``. The list and its CSV
+    export both start here, so the file holds what the page shows.
+    """
     accounts = accounts_visible_to(request.user)
     query = request.GET.get("q", "").strip()
     band = request.GET.get("band", "")
@@ -110,6 +113,13 @@ def account_list(request):
         accounts = accounts_matching(accounts, query)
     if band in BAND_FILTERS:
         accounts = accounts_in_band(accounts, band)
+    return accounts, query, band
+
+
+@login_required
+def account_list(request):
+    """Every account the user may see, filtered by band and a name or domain."""
+    accounts, query, band = listed_accounts(request)
     return render(
         request,
         "accounts/account_list.html",

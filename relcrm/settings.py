@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "interactions",
     "promises",
     "trust",
+    "imports",
 ]
 
 MIDDLEWARE = [
