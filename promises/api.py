@@ -41,12 +41,13 @@ ACTION_ONLY_FIELDS = {
     "account": "A promise cannot move to another account.",
     "owner": "A promise's owner cannot be changed.",
     "interaction": "A promise cannot move to another interaction.",
+    "external_id": "The external id cannot be changed.",
 }
 
 
 PROMISE_COLUMNS = (
     "id", "account_id", "contact_id", "interaction_id", "owner_id", "description", "due_at",
-    "status", "kept_at", "created_at",
+    "status", "kept_at", "external_id", "created_at",
 )  # fmt: skip
 
 
@@ -70,6 +71,7 @@ def promises_json(rows: list[dict], now: datetime | None = None, tz=None) -> lis
             "kept_at": iso(row["kept_at"], tz),
             "kept_on_time": kept_on_time(row["kept_at"], row["due_at"]),
             "is_overdue": is_overdue(row["status"], row["due_at"], now),
+            "external_id": row["external_id"],
             "created_at": iso(row["created_at"], tz),
         }
         for row in rows
@@ -107,9 +109,13 @@ class PromiseSerializer(RowSerializer):
             "kept_at",
             "kept_on_time",
             "is_overdue",
+            "external_id",
             "created_at",
         ]
         read_only_fields = ["status", "kept_at", "created_at"]
+        # external_id is unique in the account: the service checks it (DRF's
+        # validator would make it required).
+        validators: list = []
 
     def validate(self, attrs):
         if self.instance is not None:

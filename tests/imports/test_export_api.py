@@ -48,6 +48,7 @@ def test_accounts_export_has_the_api_field_names_and_the_json_values(rep_client,
         "domain",
         "owner",
         "team",
+        "external_id",
         "health.score",
         "health.band",
         "health.confidence",
@@ -140,6 +141,7 @@ def test_an_empty_export_is_its_header(rep_client):
         "email",
         "phone",
         "title",
+        "external_id",
     ]
 
 
