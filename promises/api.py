@@ -23,7 +23,7 @@ from promises.models import (
 )
 from promises.selectors import alerts_visible_to, promises_visible_to
 from relcrm.api.actions import transition
-from relcrm.api.fields import VisibleRelatedField
+from relcrm.api.fields import OffsetDateTimeField, VisibleRelatedField
 from relcrm.api.filters import FilterSet
 from relcrm.api.pagination import IdCursorPagination
 from relcrm.api.rows import RowListMixin, RowSerializer, iso
@@ -139,7 +139,7 @@ class NestedPromiseSerializer(serializers.Serializer):
     """A commitment made in an interaction, created with it."""
 
     description = serializers.CharField()
-    due_at = serializers.DateTimeField()
+    due_at = OffsetDateTimeField()
     contact = VisibleRelatedField(
         contacts_visible_to, model=Contact, allow_null=True, required=False
     )
@@ -160,11 +160,11 @@ class PromiseFilter(FilterSet):
 
 
 class KeepSerializer(serializers.Serializer):
-    kept_at = serializers.DateTimeField(required=False, source="at")
+    kept_at = OffsetDateTimeField(required=False, source="at")
 
 
 class RenegotiateSerializer(serializers.Serializer):
-    due_at = serializers.DateTimeField()
+    due_at = OffsetDateTimeField()
     note = serializers.CharField(allow_blank=True, required=False, default="")
 
 

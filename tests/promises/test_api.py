@@ -127,6 +127,7 @@ def test_a_due_time_already_past_is_accepted_and_reads_overdue(rep_client, accou
         ({"description": "   "}, "description"),
         ({"due_at": "friday"}, "due_at"),
         ({"due_at": None}, "due_at"),
+        ({"due_at": "2026-01-05T17:00:00"}, "due_at"),
         ({"account": "acme"}, "account"),
         ({"owner": None}, "owner"),
         ({"contact": "ada"}, "contact"),
