@@ -167,7 +167,9 @@ class HealthSummarySerializer(serializers.Serializer):
 
 
 HEALTH_COLUMNS = ("health_score", "health_band", "health_confidence", "health_computed_at")
-ACCOUNT_COLUMNS = ("id", "name", "domain", "owner_id", "team_id", "created_at", *HEALTH_COLUMNS)
+ACCOUNT_COLUMNS = (
+    "id", "name", "domain", "owner_id", "team_id", "external_id", "created_at", *HEALTH_COLUMNS,
+)  # fmt: skip
 
 
 def accounts_json(rows: list[dict], tz=None) -> list[dict]:
@@ -184,6 +186,7 @@ def accounts_json(rows: list[dict], tz=None) -> list[dict]:
             "domain": row["domain"],
             "owner": row["owner_id"],
             "team": row["team_id"],
+            "external_id": row["external_id"],
             "health": None
             if row["health_computed_at"] is None
             else {
@@ -210,8 +213,11 @@ class AccountSerializer(RowSerializer):
 
     class Meta(RowSerializer.Meta):
         model = Account
-        fields = ["id", "name", "domain", "owner", "team", "health", "created_at"]
+        fields = ["id", "name", "domain", "owner", "team", "external_id", "health", "created_at"]
         read_only_fields = ["created_at"]
+        # external_id is unique in the team, which defaults to the owner's: the
+        # service checks it (DRF's validator would make the team required).
+        validators: list = []
 
     def create(self, validated_data):
         owner = validated_data.pop("owner", None) or self.context["request"].user
@@ -252,7 +258,9 @@ class AccountViewSet(RowListMixin, viewsets.ModelViewSet):
 # --- contacts ----------------------------------------------------------------------------
 
 
-CONTACT_COLUMNS = ("id", "account_id", "first_name", "last_name", "email", "phone", "title")
+CONTACT_COLUMNS = (
+    "id", "account_id", "first_name", "last_name", "email", "phone", "title", "external_id",
+)  # fmt: skip
 
 
 def contacts_json(rows: list[dict]) -> list[dict]:
@@ -266,6 +274,7 @@ def contacts_json(rows: list[dict]) -> list[dict]:
             "email": row["email"],
             "phone": row["phone"],
             "title": row["title"],
+            "external_id": row["external_id"],
         }
         for row in rows
     ]
@@ -281,7 +290,19 @@ class ContactSerializer(RowSerializer):
 
     class Meta(RowSerializer.Meta):
         model = Contact
-        fields = ["id", "account", "first_name", "last_name", "email", "phone", "title"]
+        fields = [
+            "id",
+            "account",
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "title",
+            "external_id",
+        ]
+        # external_id is unique in the account: the service checks it (DRF's
+        # validator would make it required).
+        validators: list = []
 
     def validate_account(self, account):
         if self.instance is not None and account.pk != self.instance.account_id:

@@ -159,6 +159,10 @@ class Account(models.Model):
     team = models.ForeignKey(
         Team, on_delete=models.PROTECT, related_name="accounts", db_index=False
     )
+    # The account's id in another system (a CRM it came from, an ERP), for
+    # integrations and re-imports. NULL, not "", when absent: the per-team unique
+    # constraint skips NULLs.
+    external_id = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     # Archiving hides the relationship everywhere but keeps its history.
@@ -197,6 +201,11 @@ class Account(models.Model):
             ),
         ]
         constraints = [
+            models.UniqueConstraint(
+                fields=["team", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="account_external_id_unique_per_team",
+            ),
             models.CheckConstraint(
                 condition=Q(health_score__isnull=True)
                 | Q(health_score__gte=0, health_score__lte=100),
@@ -223,12 +232,21 @@ class Contact(models.Model):
     email = models.EmailField(blank=True, default="")
     phone = models.CharField(max_length=40, blank=True, default="")
     title = models.CharField(max_length=120, blank=True, default="")
+    # The person's id in another system; unique in the account (NULLs skipped).
+    external_id = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["last_name", "first_name", "id"]
         indexes = [models.Index(fields=["account", "last_name"], name="contact_account_name")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="contact_external_id_unique_per_account",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()

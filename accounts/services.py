@@ -8,6 +8,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import (
@@ -95,6 +96,23 @@ def _ask_once(account_id: int) -> None:
     queue.send(task_names.COMPUTE_ACCOUNT_HEALTH, account_id)
 
 
+def check_external_id(others: QuerySet, external_id: str | None, *, taken: str) -> str | None:
+    """The external id to store (None for none), refused when one of ``others`` has it.
+
+    ``others`` are the rows it must be unique among (the team's accounts, the
+    account's contacts, ...; without the row being changed); ``taken`` is the
+    message. The unique constraint is the last line, against a concurrent write.
+    """
+    external_id = external_id or None
+    if external_id is not None and others.filter(external_id=external_id).exists():
+        raise ValidationError({"external_id": [taken]})
+    return external_id
+
+
+ACCOUNT_EXTERNAL_ID_TAKEN = "Another account of this team has this external id."
+CONTACT_EXTERNAL_ID_TAKEN = "Another contact of this account has this external id."
+
+
 def create_team(*, name: str) -> Team:
     """Create a team (admins only; the API checks the role)."""
     return Team.objects.create(name=name)
@@ -147,7 +165,12 @@ def create_user(
 
 
 def create_account(
-    *, name: str, owner: User, team: Team | None = None, domain: str = ""
+    *,
+    name: str,
+    owner: User,
+    team: Team | None = None,
+    domain: str = "",
+    external_id: str | None = None,
 ) -> Account:
     """Create an account; the team defaults to the owner's."""
     team = team or owner.team
@@ -155,16 +178,26 @@ def create_account(
         raise ValidationError({"team": ["This field is required when the owner has no team."]})
     if owner.team_id != team.pk and not owner.is_superuser:
         raise ValidationError({"owner": ["The owner must be a member of the account's team."]})
-    return Account.objects.create(name=name, domain=domain, owner=owner, team=team)
+    external_id = check_external_id(
+        Account.objects.filter(team=team), external_id, taken=ACCOUNT_EXTERNAL_ID_TAKEN
+    )
+    return Account.objects.create(
+        name=name, domain=domain, owner=owner, team=team, external_id=external_id
+    )
 
 
 def update_account(account: Account, **fields) -> Account:
-    """Change an account's name, domain, owner or team (the owner must be in the team)."""
+    """Change an account's name, domain, owner, team or external id (owner in the team)."""
     for name, value in fields.items():
         setattr(account, name, value)
     owner = account.owner
     if owner.team_id != account.team_id and not owner.is_superuser:
         raise ValidationError({"owner": ["The owner must be a member of the account's team."]})
+    account.external_id = check_external_id(
+        Account.objects.filter(team_id=account.team_id).exclude(pk=account.pk),
+        account.external_id,
+        taken=ACCOUNT_EXTERNAL_ID_TAKEN,
+    )
     account.save()
     return account
 
@@ -177,13 +210,23 @@ def archive_account(account: Account) -> Account:
     return account
 
 
-def create_contact(*, account: Account, **fields) -> Contact:
-    return Contact.objects.create(account=account, **fields)
+def create_contact(*, account: Account, external_id: str | None = None, **fields) -> Contact:
+    """Add a person to an account (an external id is unique in the account)."""
+    external_id = check_external_id(
+        account.contacts.all(), external_id, taken=CONTACT_EXTERNAL_ID_TAKEN
+    )
+    return Contact.objects.create(account=account, external_id=external_id, **fields)
 
 
 def update_contact(contact: Contact, **fields) -> Contact:
+    """Correct a contact's names, e-mail, phone, title or external id."""
     for name, value in fields.items():
         setattr(contact, name, value)
+    contact.external_id = check_external_id(
+        Contact.objects.filter(account_id=contact.account_id).exclude(pk=contact.pk),
+        contact.external_id,
+        taken=CONTACT_EXTERNAL_ID_TAKEN,
+    )
     contact.save()
     return contact
 

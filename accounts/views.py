@@ -82,9 +82,12 @@ def relationship_page(request, accounts: QuerySet[Account]) -> Page:
 BAND_FILTERS = {**dict(Account.Band.choices), "none": "Not computed"}
 
 
-@login_required
-def account_list(request):
-    """Every account the user may see, filtered by band and a name or domain."""
+def listed_accounts(request) -> tuple[QuerySet[Account], str, str]:
+    """The accounts the account list shows for the request's filters, and those filters.
+
+    ``q``: a name or domain; ``band``: one of ``BAND_FILTERS``. The list and its CSV
+    export both start here, so the file holds what the page shows.
+    """
     accounts = accounts_visible_to(request.user)
     query = request.GET.get("q", "").strip()
     band = request.GET.get("band", "")
@@ -92,6 +95,13 @@ def account_list(request):
         accounts = accounts_matching(accounts, query)
     if band in BAND_FILTERS:
         accounts = accounts_in_band(accounts, band)
+    return accounts, query, band
+
+
+@login_required
+def account_list(request):
+    """Every account the user may see, filtered by band and a name or domain."""
+    accounts, query, band = listed_accounts(request)
     return render(
         request,
         "accounts/account_list.html",

@@ -23,7 +23,7 @@ from promises.models import (
 )
 from promises.selectors import alerts_visible_to, promises_visible_to
 from relcrm.api.actions import transition
-from relcrm.api.fields import VisibleRelatedField
+from relcrm.api.fields import OffsetDateTimeField, VisibleRelatedField
 from relcrm.api.filters import FilterSet
 from relcrm.api.pagination import IdCursorPagination
 from relcrm.api.rows import RowListMixin, RowSerializer, iso
@@ -41,12 +41,13 @@ ACTION_ONLY_FIELDS = {
     "account": "A promise cannot move to another account.",
     "owner": "A promise's owner cannot be changed.",
     "interaction": "A promise cannot move to another interaction.",
+    "external_id": "The external id cannot be changed.",
 }
 
 
 PROMISE_COLUMNS = (
     "id", "account_id", "contact_id", "interaction_id", "owner_id", "description", "due_at",
-    "status", "kept_at", "broken_at", "created_at",
+    "status", "kept_at", "broken_at", "external_id", "created_at",
 )  # fmt: skip
 
 
@@ -70,6 +71,7 @@ def promises_json(rows: list[dict], now: datetime | None = None, tz=None) -> lis
             "kept_at": iso(row["kept_at"], tz),
             "kept_on_time": kept_on_time(row["kept_at"], row["due_at"], row["broken_at"]),
             "is_overdue": is_overdue(row["status"], row["due_at"], now),
+            "external_id": row["external_id"],
             "created_at": iso(row["created_at"], tz),
         }
         for row in rows
@@ -107,9 +109,13 @@ class PromiseSerializer(RowSerializer):
             "kept_at",
             "kept_on_time",
             "is_overdue",
+            "external_id",
             "created_at",
         ]
         read_only_fields = ["status", "kept_at", "created_at"]
+        # external_id is unique in the account: the service checks it (DRF's
+        # validator would make it required).
+        validators: list = []
 
     def validate(self, attrs):
         if self.instance is not None:
@@ -133,7 +139,7 @@ class NestedPromiseSerializer(serializers.Serializer):
     """A commitment made in an interaction, created with it."""
 
     description = serializers.CharField()
-    due_at = serializers.DateTimeField()
+    due_at = OffsetDateTimeField()
     contact = VisibleRelatedField(
         contacts_visible_to, model=Contact, allow_null=True, required=False
     )
@@ -154,11 +160,11 @@ class PromiseFilter(FilterSet):
 
 
 class KeepSerializer(serializers.Serializer):
-    kept_at = serializers.DateTimeField(required=False, source="at")
+    kept_at = OffsetDateTimeField(required=False, source="at")
 
 
 class RenegotiateSerializer(serializers.Serializer):
-    due_at = serializers.DateTimeField()
+    due_at = OffsetDateTimeField()
     note = serializers.CharField(allow_blank=True, required=False, default="")
 
 

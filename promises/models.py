@@ -71,6 +71,9 @@ class Promise(models.Model):
     repaired_at = models.DateTimeField(null=True, blank=True)
     # The due time a "due soon" reminder was sent for; a renegotiated promise gets a new one.
     reminded_for_due_at = models.DateTimeField(null=True, blank=True)
+    # The promise's id in another system, for integrations and re-imports; unique in
+    # the account (NULLs skipped).
+    external_id = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -100,6 +103,11 @@ class Promise(models.Model):
             models.Index(fields=["owner", "status", "due_at"], name="promise_owner_status_due"),
         ]
         constraints = [
+            models.UniqueConstraint(
+                fields=["account", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="promise_external_id_unique_per_account",
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=["open", "kept", "broken", "released"]),
                 name="promise_status_valid",

@@ -21,7 +21,12 @@ from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
 from accounts.models import Account, Contact, User
-from accounts.services import ask_for_recompute, mark_health_stale, stale_mark
+from accounts.services import (
+    ask_for_recompute,
+    check_external_id,
+    mark_health_stale,
+    stale_mark,
+)
 from interactions import services as interaction_services
 from interactions.models import Interaction
 from promises.models import Alert, Promise, PromiseEvent
@@ -31,6 +36,8 @@ from relcrm.errors import TransitionNotAllowed
 logger = logging.getLogger(__name__)
 
 Status = Promise.Status
+
+PROMISE_EXTERNAL_ID_TAKEN = "Another promise of this account has this external id."
 
 
 def check_contact(contact: Contact | None, account: Account, field: str = "contact") -> None:
@@ -96,8 +103,12 @@ def create_promise(
     owner: User | None = None,
     contact: Contact | None = None,
     interaction: Interaction | None = None,
+    external_id: str | None = None,
 ) -> Promise:
-    """Record a commitment. A due time already past is accepted; the next sweep breaks it."""
+    """Record a commitment. A due time already past is accepted; the next sweep breaks it.
+
+    An ``external_id`` (its id in another system) is unique in the account.
+    """
     owner = owner or by
     _check_owner(owner, account)
     if interaction is not None and interaction.account_id != account.pk:
@@ -112,6 +123,9 @@ def create_promise(
         now=now,
     )
     promise.interaction = interaction
+    promise.external_id = check_external_id(
+        account.promises.all(), external_id, taken=PROMISE_EXTERNAL_ID_TAKEN
+    )
     promise.save(force_insert=True)
     _created_event(promise, by=by, now=now).save(force_insert=True)
     mark_health_stale(account.pk)

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "interactions",
     "promises",
     "trust",
+    "imports",
 ]
 
 MIDDLEWARE = [

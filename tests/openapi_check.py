@@ -87,6 +87,8 @@ UNDOCUMENTED = frozenset(
         ("post", "/api/v1/users/", 400),
         ("post", "/api/v1/users/", 403),
         ("get", "/api/v1/users/{id}/", 404),
+        ("get", "/api/v1/accounts/export/", 401),
+        ("get", "/api/v1/interactions/export/", 400),
     }
 )
 

@@ -1,5 +1,9 @@
-"""Serializer fields that respect the caller's visibility."""
+"""Serializer fields that respect the caller's visibility, and times that carry their offset."""
 
+from datetime import datetime
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 from rest_framework.fields import empty
@@ -92,3 +96,27 @@ class RequestResponseFieldSchema(OpenApiSerializerFieldExtension):
     def map_serializer_field(self, auto_schema, direction):
         shape = self.target.write if direction == "request" else self.target.read
         return auto_schema._map_serializer_field(shape, direction)
+
+
+class OffsetDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 time that must say its offset from UTC (``Z``, ``+01:00``, ...).
+
+    DRF reads a time without one in the server's time zone, which is seldom the
+    caller's: a call logged at "09:30" from Berlin would land an hour off. It is
+    refused instead, as a date alone is.
+    """
+
+    default_error_messages = {
+        "offset": "Give the time with its offset from UTC, such as 2026-03-01T09:30:00+01:00.",
+    }
+
+    def to_internal_value(self, value):
+        moment = value
+        if isinstance(value, str):
+            try:
+                moment = parse_datetime(value.strip())
+            except ValueError:  # well formed but no such time: DRF words that error
+                moment = None
+        if isinstance(moment, datetime) and timezone.is_naive(moment):
+            self.fail("offset")
+        return super().to_internal_value(value)

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import AccountViewSet, ContactViewSet, TeamViewSet, TokenView, UserViewSet
+from imports.api import EXPORTS
 from interactions.api import InteractionViewSet
 from promises.api import AlertViewSet, PromiseViewSet
 from trust.api import AccountHealthHistoryView, AccountHealthView
@@ -19,6 +20,11 @@ router.register("promises", PromiseViewSet, basename="promise")
 router.register("alerts", AlertViewSet, basename="alert")
 
 urlpatterns = [
+    # Before the router's routes, whose detail pattern would take "export" for an id.
+    *(
+        path(f"{resource}/export/", view.as_view({"get": "list"}), name=f"{resource}-export")
+        for resource, view in EXPORTS.items()
+    ),
     path("accounts/<int:pk>/health/", AccountHealthView.as_view(), name="account-health"),
     path(
         "accounts/<int:pk>/health/history/",

@@ -123,6 +123,8 @@ BAD_INPUTS = [
     ("occurred_at", {"occurred_at": "in the future"}),
     ("occurred_at", {"occurred_at": "2024-13-45T10:00:00Z"}),
     ("occurred_at", {"occurred_at": 1700000000}),
+    ("occurred_at", {"occurred_at": "2026-01-05T10:00:00"}),
+    ("occurred_at", {"occurred_at": "2026-01-05"}),
     ("contacts", {"contacts": "not a list"}),
     ("external_id", {"external_id": "x" * 201}),
     ("promises", {"promises": {"description": "not a list"}}),
@@ -420,3 +422,13 @@ def test_the_timeline_shows_each_calls_contacts_by_name_and_its_promises_by_id(r
         (False, True),
     ]
     assert older["contacts"] == [] and older["promises"] == []
+
+
+def test_a_time_without_its_offset_is_refused_with_how_to_write_it(rep_client, account):
+    answer = rep_client.post(URL, a_call(account, occurred_at="2026-01-05T10:00:00"), format="json")
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "occurred_at": [
+            "Give the time with its offset from UTC, such as 2026-03-01T09:30:00+01:00."
+        ]
+    }

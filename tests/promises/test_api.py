@@ -70,7 +70,7 @@ def test_a_promise_is_created_open_owned_by_its_author_with_a_created_event(
     body = answer.json()
     assert set(body) == {
         "id", "account", "contact", "interaction", "owner", "description", "due_at", "status",
-        "kept_at", "kept_on_time", "is_overdue", "created_at",
+        "kept_at", "kept_on_time", "is_overdue", "external_id", "created_at",
     }  # fmt: skip
     assert (body["owner"], body["status"], body["kept_at"], body["kept_on_time"]) == (
         team_a.rep.pk,
@@ -128,6 +128,7 @@ def test_a_due_time_already_past_is_accepted_and_reads_overdue(rep_client, accou
         ({"description": "   "}, "description"),
         ({"due_at": "friday"}, "due_at"),
         ({"due_at": None}, "due_at"),
+        ({"due_at": "2026-01-05T17:00:00"}, "due_at"),
         ({"account": "acme"}, "account"),
         ({"owner": None}, "owner"),
         ({"contact": "ada"}, "contact"),
