@@ -10,10 +10,8 @@ spelling sign-in itself compares, and the address by ``client_address``.
 import hashlib
 from math import ceil
 
-from rest_framework.throttling import SimpleRateThrottle
-
 from accounts.models import username_key
-from relcrm.api.throttling import FailOpenMixin
+from relcrm.api.throttling import WindowRateThrottle
 
 
 def posted_username_key(request) -> str:
@@ -26,7 +24,7 @@ def posted_username_key(request) -> str:
     return hashlib.sha256(username_key(username).encode()).hexdigest()[:32]
 
 
-class LoginRateThrottle(FailOpenMixin, SimpleRateThrottle):
+class LoginRateThrottle(WindowRateThrottle):
     """Slows password guessing from one place: a rate per client address *and* username."""
 
     scope = "login"
@@ -36,7 +34,7 @@ class LoginRateThrottle(FailOpenMixin, SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
-class LoginUsernameRateThrottle(FailOpenMixin, SimpleRateThrottle):
+class LoginUsernameRateThrottle(WindowRateThrottle):
     """Slows guessing one name's password from many addresses: a rate per username."""
 
     scope = "login_username"
@@ -49,7 +47,8 @@ LOGIN_THROTTLES = (LoginRateThrottle, LoginUsernameRateThrottle)
 
 
 def sign_in_wait(request, view) -> int | None:
-    """Count a sign-in form's attempt against every login throttle, as DRF counts the API's.
+    """Count a sign-in form's attempt against every login throttle, as DRF counts the API's
+    (each counts it, even when another refuses).
 
     Returns None when the attempt may go ahead, else the seconds to wait before the next.
     """

@@ -21,7 +21,7 @@ from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
 from accounts.models import Account, Contact, User
-from accounts.services import mark_health_stale, stale_mark
+from accounts.services import ask_for_recompute, mark_health_stale, stale_mark
 from interactions import services as interaction_services
 from interactions.models import Interaction
 from promises.models import Alert, Promise, PromiseEvent
@@ -191,20 +191,18 @@ def log_interaction(
         external_id=external_id or None,
     )
     events = [_created_event(promise, by=logged_by, now=now) for promise in made]
-    # An outbound touch answers the inbound ones before it in the same statement.
+    # The account's stale mark, and the answer times of the inbound touches an outbound
+    # one answers, are written by the same statement.
+    also = [_update_sql(Account.objects.filter(pk=account.pk), **stale_mark())]
     outbound = direction == Interaction.Direction.OUTBOUND
-    answers = (
-        _update_sql(
-            interaction_services.answered_by(account.pk, occurred_at), answered_at=occurred_at
-        )
-        if outbound
-        else None
-    )
-    if not _insert_logged(interaction, contacts, made, events, answers):
+    if outbound:
+        answered = interaction_services.answered_by(account.pk, occurred_at)
+        also.append(_update_sql(answered, answered_at=occurred_at))
+    if not _insert_logged(interaction, contacts, made, events, also):
         # Another request logged the same external_id between our check and insert.
         return Interaction.objects.get(account=account, external_id=external_id), False
     _note_direction(interaction, answered=outbound)
-    mark_health_stale(account.pk)
+    ask_for_recompute(account.pk)
     # The caller may show them next: in hand, they need not be read back.
     interaction.promises_made = made
     return interaction, True
@@ -286,12 +284,12 @@ def _insert_logged(
     contacts: list[Contact],
     made: list[Promise],
     events: list,
-    also: tuple[str, list] | None = None,
+    also: Sequence[tuple[str, list]] = (),
 ) -> bool:
     """Insert the interaction with its contacts, promises and events; False if its id was taken.
 
-    ``also``: one more statement (text, params) run as part of it, only if the
-    interaction is inserted.
+    ``also``: more statements (text, params), UPDATEs ending in their WHERE clause,
+    run as part of it, only if the interaction is inserted.
     """
     text, interaction_fields, promise_fields, event_fields = _logged_statement()
 
@@ -308,11 +306,14 @@ def _insert_logged(
         *arrays(events, event_fields),
         list(dict.fromkeys(contact.pk for contact in contacts)),  # each person once
     ]
-    if also is not None:
-        text = text.format(also=f", also AS ({also[0]} AND EXISTS (SELECT FROM interaction))")
-        params += also[1]
-    else:
-        text = text.format(also="")
+    text = text.format(
+        also="".join(
+            f", also_{number} AS ({sql} AND EXISTS (SELECT FROM interaction))"
+            for number, (sql, _) in enumerate(also)
+        )
+    )
+    for _, also_params in also:
+        params += also_params
     with connection.cursor() as cursor:
         cursor.execute(text, params)
         written = cursor.fetchone()

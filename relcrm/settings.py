@@ -309,6 +309,9 @@ CELERY_BEAT_SCHEDULE = {
 # Whether a write sends the one-account recompute after commit. The periodic job
 # picks up every stale account anyway; tests switch this off unless they test it.
 RELCRM_RECOMPUTE_ON_WRITE = env_bool("RELCRM_RECOMPUTE_ON_WRITE", True)
+# A write skips asking for a recompute already asked for and not started, noted in the
+# cache: only when the cache is Redis, shared with the workers that start the recompute.
+RELCRM_RECOMPUTE_ASK_ONCE = bool(REDIS_URL)
 RELCRM_REMINDER_WINDOW_HOURS = env_int("RELCRM_REMINDER_WINDOW_HOURS", 24)
 RELCRM_REMINDER_BATCH_SIZE = env_int("RELCRM_REMINDER_BATCH_SIZE", 500)
 # Promises broken per transaction by the overdue sweep: bounds how long it holds row locks.

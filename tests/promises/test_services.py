@@ -21,6 +21,7 @@ from tests.factories import (
     InteractionFactory,
     PromiseFactory,
 )
+from trust import tasks as trust_tasks
 
 
 @pytest.fixture
@@ -210,6 +211,39 @@ def test_logging_sends_the_accounts_recompute_after_commit(
         log(account)
 
     assert (task_names.COMPUTE_ACCOUNT_HEALTH, (account.pk,)) in sent
+
+
+@pytest.mark.redis
+def test_writes_before_the_recompute_starts_ask_for_it_once_and_after_it_again(
+    account, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.RELCRM_RECOMPUTE_ON_WRITE = settings.RELCRM_RECOMPUTE_ASK_ONCE = True
+    sent = []
+    monkeypatch.setattr("relcrm.queue.send", lambda name, *args, **kw: sent.append(args))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        log(account)
+    with django_capture_on_commit_callbacks(execute=True):
+        log(account)
+    assert sent == [(account.pk,)]
+
+    trust_tasks.compute_account_health.apply(args=[account.pk]).get()
+    with django_capture_on_commit_callbacks(execute=True):
+        log(account)
+    assert sent == [(account.pk,), (account.pk,)]
+
+
+def test_without_a_shared_cache_every_write_asks_for_its_recompute(
+    account, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.RELCRM_RECOMPUTE_ON_WRITE, settings.RELCRM_RECOMPUTE_ASK_ONCE = True, False
+    sent = []
+    monkeypatch.setattr("relcrm.queue.send", lambda name, *args, **kw: sent.append(args))
+
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            log(account)
+    assert sent == [(account.pk,), (account.pk,)]
 
 
 # --- creating and editing promises --------------------------------------------------------
