@@ -47,7 +47,8 @@ LOGIN_THROTTLES = (LoginRateThrottle, LoginUsernameRateThrottle)
 
 
 def sign_in_wait(request, view) -> int | None:
-    """Count a sign-in form's attempt against every login throttle, as DRF counts the API's.
+    """Count a sign-in form's attempt against every login throttle, as DRF counts the API's
+    (each counts it, even when another refuses).
 
     Returns None when the attempt may go ahead, else the seconds to wait before the next.
     """

@@ -11,6 +11,7 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+import csp.constants as csp
 import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
@@ -79,6 +80,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "csp",
     # The project package itself: the web UI's template tags and static files.
     "relcrm",
     "accounts",
@@ -97,6 +99,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -347,6 +350,23 @@ if RELCRM_HTTPS:
         # Behind proxies TLS ends at the outermost, which says so in X-Forwarded-Proto. Only
         # a trusted proxy is believed, and it must set (not pass on) the client's header.
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp): scripts, styles and everything else from this site
+# only; inline code runs only with the answer's nonce (``request.csp_nonce``, added to the
+# header when a template uses it), so injected markup cannot run a script. Images may be
+# data: URIs (the API docs' icons); nothing may frame a page, nor change its base URL.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF, csp.NONCE],
+        "style-src": [csp.SELF, csp.NONCE],
+        "img-src": [csp.SELF, "data:"],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.NONE],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+    }
+}
 # HSTS preload (W021) is left to whoever owns the domain: it puts every subdomain on
 # every browser's HTTPS-only list, for months after a change of mind.
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
