@@ -170,7 +170,7 @@ class UserViewSet(
 
 class HealthSummarySerializer(serializers.Serializer):
     score = serializers.FloatField()
-    band = serializers.ChoiceField(choices=["healthy", "watch", "at_risk"])
+    band = serializers.ChoiceField(choices=Account.Band.choices)
     confidence = serializers.FloatField()
     computed_at = serializers.DateTimeField()
 
@@ -233,7 +233,7 @@ class AccountSerializer(RowSerializer):
 class AccountFilter(FilterSet):
     band = filters.ChoiceFilter(
         field_name="health_band",
-        choices=[("healthy", "healthy"), ("watch", "watch"), ("at_risk", "at_risk")],
+        choices=Account.Band.choices,
     )
     search = filters.CharFilter(method="filter_search", label="Name or domain contains")
 

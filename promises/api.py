@@ -22,7 +22,7 @@ from promises.models import (
     overdue_condition,
 )
 from promises.selectors import alerts_visible_to, promises_visible_to
-from relcrm.api.actions import transition
+from relcrm.api.actions import transition, transition_action
 from relcrm.api.fields import VisibleRelatedField
 from relcrm.api.filters import FilterSet
 from relcrm.api.pagination import IdCursorPagination
@@ -188,26 +188,22 @@ class PromiseViewSet(
     def get_queryset(self):
         return promises_visible_to(self.request.user)
 
-    @extend_schema(request=KeepSerializer, responses=PromiseSerializer)
-    @action(detail=True, methods=["post"])
+    @transition_action(request=KeepSerializer, answer=PromiseSerializer)
     def keep(self, request, pk=None):
         """Mark the promise delivered (now, or at ``kept_at``); a broken one is kept late."""
         return transition(self, KeepSerializer, services.keep_promise)
 
-    @extend_schema(request=RenegotiateSerializer, responses=PromiseSerializer)
-    @action(detail=True, methods=["post"])
+    @transition_action(request=RenegotiateSerializer, answer=PromiseSerializer)
     def renegotiate(self, request, pk=None):
         """Agree a new due time with the customer (only before the current one)."""
         return transition(self, RenegotiateSerializer, services.renegotiate_promise)
 
-    @extend_schema(request=NoteSerializer, responses=PromiseSerializer)
-    @action(detail=True, methods=["post"], url_path="break")
+    @transition_action(request=NoteSerializer, answer=PromiseSerializer, url_path="break")
     def break_(self, request, pk=None):
         """Tell the customer it will not happen (a disclosed break before the due time)."""
         return transition(self, NoteSerializer, services.break_promise)
 
-    @extend_schema(request=NoteSerializer, responses=PromiseSerializer)
-    @action(detail=True, methods=["post"])
+    @transition_action(request=NoteSerializer, answer=PromiseSerializer)
     def release(self, request, pk=None):
         """The customer released us from the promise."""
         return transition(self, NoteSerializer, services.release_promise)
@@ -314,14 +310,16 @@ class AlertViewSet(RowListMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return alerts_visible_to(self.request.user)
 
-    @extend_schema(request=AcknowledgeSerializer, responses=AlertSerializer)
-    @action(detail=True, methods=["post"], permission_classes=REVIEWERS_ONLY)
+    @transition_action(
+        request=AcknowledgeSerializer, answer=AlertSerializer, permission_classes=REVIEWERS_ONLY
+    )
     def acknowledge(self, request, pk=None):
         """A lead has seen the alert and owns the follow-up (leads and admins only)."""
         return transition(self, AcknowledgeSerializer, services.acknowledge_alert)
 
-    @extend_schema(request=ResolveSerializer, responses=AlertSerializer)
-    @action(detail=True, methods=["post"], permission_classes=REVIEWERS_ONLY)
+    @transition_action(
+        request=ResolveSerializer, answer=AlertSerializer, permission_classes=REVIEWERS_ONLY
+    )
     def resolve(self, request, pk=None):
         """Close the alert with a note on what was done (leads and admins only)."""
         return transition(self, ResolveSerializer, services.resolve_alert)
