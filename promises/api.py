@@ -4,7 +4,7 @@ from datetime import datetime
 
 from django.utils import timezone
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 
@@ -77,10 +77,13 @@ def promises_json(rows: list[dict], now: datetime | None = None, tz=None) -> lis
 
 
 class PromiseSerializer(RowSerializer):
-    """Validates a promise's writes and documents ``promises_json``, which answers."""
+    """A commitment made to the customer, and what became of it."""
+
+    # Validates a promise's writes and documents promises_json, which writes every answer.
 
     columns = PROMISE_COLUMNS
     represent = staticmethod(promises_json)
+    unpatchable = ACTION_ONLY_FIELDS
 
     account = VisibleRelatedField(accounts_visible_to, model=Account)
     contact = VisibleRelatedField(
@@ -115,7 +118,7 @@ class PromiseSerializer(RowSerializer):
         if self.instance is not None:
             errors = {
                 name: [message]
-                for name, message in ACTION_ONLY_FIELDS.items()
+                for name, message in self.unpatchable.items()
                 if name in self.initial_data
             }
             if errors:
@@ -172,6 +175,23 @@ class PromiseEventSerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "at", "by", "note", "old_due_at", "new_due_at"]
 
 
+@extend_schema_view(
+    list=extend_schema(
+        description="The promises made at your team's accounts (an admin sees all), newest "
+        "first. Filter by `status`, `owner`, `account`, `interaction`, `overdue=true` (open "
+        "and past due) and the due time (`due_after`, `due_before`)."
+    ),
+    retrieve=extend_schema(description="One promise at one of your team's accounts."),
+    create=extend_schema(
+        description="Record a promise. The `owner` defaults to you. A due time already past "
+        "is accepted (a promise logged after the fact) and the next overdue sweep breaks it."
+    ),
+    partial_update=extend_schema(
+        description="Correct what was promised or to whom. The due time and the status "
+        "change only through the actions (renegotiate, keep, break, release), so that every "
+        "change is in the promise's history."
+    ),
+)
 class PromiseViewSet(
     RowListMixin,
     mixins.ListModelMixin,
@@ -190,7 +210,7 @@ class PromiseViewSet(
 
     @transition_action(request=KeepSerializer, answer=PromiseSerializer)
     def keep(self, request, pk=None):
-        """Mark the promise delivered (now, or at ``kept_at``); a broken one is kept late."""
+        """Mark the promise delivered (now, or at `kept_at`); a broken one is kept late."""
         return transition(self, KeepSerializer, services.keep_promise)
 
     @transition_action(request=RenegotiateSerializer, answer=PromiseSerializer)
@@ -250,7 +270,9 @@ def alerts_json(rows: list[dict], tz=None) -> list[dict]:
 
 
 class AlertSerializer(RowSerializer):
-    """Documents ``alerts_json``; an alert changes only through its actions."""
+    """Something a team lead should look at: a broken promise, or a health drop."""
+
+    # Documents alerts_json, which writes every answer; an alert changes only through its actions.
 
     columns = ALERT_COLUMNS
     represent = staticmethod(alerts_json)
@@ -300,6 +322,14 @@ class ReviewsAlerts(permissions.BasePermission):
 REVIEWERS_ONLY = [permissions.IsAuthenticated, ReviewsAlerts]
 
 
+@extend_schema_view(
+    list=extend_schema(
+        description="Your team's alerts (an admin sees all), newest first: every broken "
+        "promise and every account whose health fell to at risk. Filter by `status`, `kind` "
+        "and `account`."
+    ),
+    retrieve=extend_schema(description="One alert of your team."),
+)
 class AlertViewSet(RowListMixin, viewsets.ReadOnlyModelViewSet):
     """Broken promises and health drops for the team's leads to review."""
 

@@ -48,10 +48,11 @@ ERROR_COMPONENTS = {
             "`promises`) answers one such object per item, empty for a valid one."
         ),
         "additionalProperties": {
+            # The most particular shape first: a generated client tries them in order.
             "anyOf": [
-                {"type": "array", "items": {"type": "string"}},
-                {"type": "array", "items": {"$ref": COMPONENT_PREFIX + FIELD_ERRORS}},
                 {"$ref": COMPONENT_PREFIX + FIELD_ERRORS},
+                {"type": "array", "items": {"$ref": COMPONENT_PREFIX + FIELD_ERRORS}},
+                {"type": "array", "items": {"type": "string"}},
             ]
         },
     },
@@ -65,6 +66,11 @@ def _ref(name: str) -> dict:
 def error_response(description: str) -> OpenApiResponse:
     """An error answer with a ``{"detail"}`` body, for an ``extend_schema(responses=...)``."""
     return OpenApiResponse(_ref(DETAIL), description=description)
+
+
+def field_errors_response(description: str) -> OpenApiResponse:
+    """A 400 with each field's messages, for an ``extend_schema(responses=...)``."""
+    return OpenApiResponse(_ref(FIELD_ERRORS), description=description)
 
 
 class AutoSchema(openapi.AutoSchema):
@@ -83,7 +89,7 @@ class AutoSchema(openapi.AutoSchema):
                 responses[str(status)] = self._get_response_for_code(
                     answer, str(status), direction=direction
                 )
-        return responses
+        return dict(sorted(responses.items()))
 
     def _error_answers(self) -> Iterator[tuple[int, OpenApiResponse]]:
         """Each error the operation can answer, from what its view does."""

@@ -9,6 +9,11 @@ from interactions.api import InteractionViewSet
 from promises.api import AlertViewSet, PromiseViewSet
 from trust.api import AccountHealthHistoryView, AccountHealthView
 
+# The API's URL names live in their own namespace: the web UI names its pages
+# the same way ("account-list", "account-detail"), and the API root's links must
+# reverse to the API's.
+app_name = "api"
+
 router = DefaultRouter()
 router.register("teams", TeamViewSet, basename="team")
 router.register("users", UserViewSet, basename="user")
@@ -27,6 +32,6 @@ urlpatterns = [
     ),
     path("auth/token/", TokenView.as_view(), name="auth-token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("", include(router.urls)),
 ]
