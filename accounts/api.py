@@ -3,7 +3,7 @@
 from django.contrib.auth import authenticate
 from django.utils import timezone
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,6 +22,7 @@ from accounts.throttles import LOGIN_THROTTLES
 from relcrm.api.fields import VisibleRelatedField
 from relcrm.api.filters import FilterSet
 from relcrm.api.rows import RowListMixin, RowSerializer, iso
+from relcrm.api.schema import field_errors_response
 from relcrm.api.throttling import client_address
 
 
@@ -43,7 +44,7 @@ class TokenRequestSerializer(serializers.Serializer):
 
 
 class TokenView(APIView):
-    """Exchange a username and password for a bearer token; DELETE revokes the one in use."""
+    """A bearer token for a username and password, and its revocation."""
 
     permission_classes = [permissions.AllowAny]
     throttle_classes = list(LOGIN_THROTTLES)
@@ -57,6 +58,9 @@ class TokenView(APIView):
         return super().get_permissions()
 
     @extend_schema(
+        description="Exchange a username and password for a bearer token: send it as "
+        "`Authorization: Bearer <token>`. Wrong credentials are a 400; so many tries that "
+        "the address and username are throttled, a 429.",
         request=TokenRequestSerializer,
         responses={200: inline_serializer("Token", {"token": serializers.CharField()})},
         auth=[],
@@ -79,7 +83,15 @@ class TokenView(APIView):
         _, clear = services.issue_token(user, name="api", by=user, address=address)
         return Response({"token": clear})
 
-    @extend_schema(request=None, responses={204: None})
+    @extend_schema(
+        description="Revoke the token this request is signed with: "
+        "every request bearing it is refused from now on.",
+        request=None,
+        responses={
+            204: None,
+            400: field_errors_response("The request was not signed with a bearer token."),
+        },
+    )
     def delete(self, request):
         token = request.auth
         if not isinstance(token, ApiToken):
@@ -100,6 +112,11 @@ class TeamSerializer(serializers.ModelSerializer):
         read_only_fields = ["created_at"]
 
 
+@extend_schema_view(
+    list=extend_schema(description="The teams you may see: your own (an admin sees every team)."),
+    retrieve=extend_schema(description="One team, if it is yours (an admin sees every team)."),
+    create=extend_schema(description="Create a team (admins only)."),
+)
 class TeamViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -141,6 +158,16 @@ class UserFilter(FilterSet):
         fields = ["team"]
 
 
+@extend_schema_view(
+    list=extend_schema(
+        description="The active people of your team (an admin sees everyone); filter by `team`."
+    ),
+    retrieve=extend_schema(description="One person of your team (an admin sees everyone)."),
+    create=extend_schema(
+        description="Create a rep or a lead (each needs a `team`) or an admin (no team); "
+        "admins only. The password is checked against the password rules and never answered."
+    ),
+)
 class UserViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -202,7 +229,9 @@ def accounts_json(rows: list[dict], tz=None) -> list[dict]:
 
 
 class AccountSerializer(RowSerializer):
-    """Validates an account's writes and documents ``accounts_json``, which answers."""
+    """A customer account: the relationship whose trust health is computed."""
+
+    # Validates an account's writes and documents accounts_json, which writes every answer.
 
     columns = ACCOUNT_COLUMNS
     represent = staticmethod(accounts_json)
@@ -242,6 +271,26 @@ class AccountFilter(FilterSet):
         return accounts_matching(queryset, value)
 
 
+@extend_schema_view(
+    list=extend_schema(
+        description="The accounts of your team (an admin sees all), newest first, each with "
+        "its latest trust health (`null` before the first computation). Filter by `owner`, "
+        "`team`, `band` and `search` (name or domain)."
+    ),
+    retrieve=extend_schema(description="One account of your team, with its latest health."),
+    create=extend_schema(
+        description="Create an account. The `owner` defaults to you and the `team` to the "
+        "owner's; the owner must belong to the team."
+    ),
+    partial_update=extend_schema(
+        description="Change an account's name, domain, owner or team; the owner must belong "
+        "to the team."
+    ),
+    destroy=extend_schema(
+        description="Archive an account: it disappears from every list and page, and its "
+        "history is kept."
+    ),
+)
 class AccountViewSet(RowListMixin, viewsets.ModelViewSet):
     serializer_class = AccountSerializer
     filterset_class = AccountFilter
@@ -281,10 +330,13 @@ def contacts_json(rows: list[dict]) -> list[dict]:
 
 
 class ContactSerializer(RowSerializer):
-    """Validates a contact's writes and documents ``contacts_json``, which answers."""
+    """A person at a customer account."""
+
+    # Validates a contact's writes and documents contacts_json, which writes every answer.
 
     columns = CONTACT_COLUMNS
     represent = staticmethod(contacts_json)
+    unpatchable = {"account": "A contact cannot move to another account."}
 
     account = VisibleRelatedField(accounts_visible_to, model=Account)
 
@@ -306,7 +358,7 @@ class ContactSerializer(RowSerializer):
 
     def validate_account(self, account):
         if self.instance is not None and account.pk != self.instance.account_id:
-            raise serializers.ValidationError("A contact cannot move to another account.")
+            raise serializers.ValidationError(self.unpatchable["account"])
         return account
 
     def create(self, validated_data):
@@ -328,6 +380,22 @@ class ContactFilter(FilterSet):
         return contacts_matching(queryset, value)
 
 
+@extend_schema_view(
+    list=extend_schema(
+        description="The contacts at your team's accounts (an admin sees all), newest first. "
+        "Filter by `account` and `search` (name, e-mail or phone)."
+    ),
+    retrieve=extend_schema(description="One contact at one of your team's accounts."),
+    create=extend_schema(description="Add a person to an account of your team."),
+    partial_update=extend_schema(
+        description="Change a contact's name, e-mail, phone or title; a contact stays "
+        "at its account."
+    ),
+    destroy=extend_schema(
+        description="Delete a contact. The interactions and promises that named them keep "
+        "their history without them."
+    ),
+)
 class ContactViewSet(RowListMixin, viewsets.ModelViewSet):
     serializer_class = ContactSerializer
     filterset_class = ContactFilter

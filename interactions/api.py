@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection
 from django.utils import timezone
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
@@ -96,10 +96,17 @@ def interactions_json(
 
 
 class InteractionSerializer(RowSerializer):
-    """Validates an interaction's writes and documents ``interactions_json``, which answers."""
+    """One touch-point with a customer, with the promises made in it."""
+
+    # Validates an interaction's writes and documents interactions_json, which writes every answer.
 
     columns = INTERACTION_COLUMNS
     represent = staticmethod(interactions_json)
+    unpatchable = {
+        "account": "An interaction cannot move to another account.",
+        "promises": "Add promises to an interaction with POST /promises/.",
+        "external_id": "The external id cannot be changed.",
+    }
 
     account = VisibleRelatedField(accounts_visible_to, model=Account)
     contacts = VisibleRelatedField(contacts_visible_to, model=Contact, many=True, required=False)
@@ -145,16 +152,17 @@ class InteractionSerializer(RowSerializer):
         if self.instance is None:
             self._check_promise_contacts(attrs["account"], attrs.get("promises", ()))
         else:
-            errors = {}
-            if "account" in self.initial_data and attrs.get("account") != self.instance.account:
-                errors["account"] = ["An interaction cannot move to another account."]
-            if "promises" in self.initial_data:
-                errors["promises"] = ["Add promises to an interaction with POST /promises/."]
-            if (
-                "external_id" in self.initial_data
-                and (attrs.get("external_id") or None) != self.instance.external_id
-            ):
-                errors["external_id"] = ["The external id cannot be changed."]
+            # Sending the account or external id it already has is no change, and allowed.
+            changed = {
+                "account": attrs.get("account") != self.instance.account,
+                "promises": True,
+                "external_id": (attrs.get("external_id") or None) != self.instance.external_id,
+            }
+            errors = {
+                name: [message]
+                for name, message in self.unpatchable.items()
+                if name in self.initial_data and changed[name]
+            }
             if errors:
                 raise serializers.ValidationError(errors)
         return attrs
@@ -196,6 +204,20 @@ class InteractionFilter(FilterSet):
         fields = ["account", "kind", "direction"]
 
 
+@extend_schema_view(
+    list=extend_schema(
+        description="The interactions at your team's accounts (an admin sees all), latest "
+        "first by when they happened, each with the promises made in it. Filter by "
+        "`account`, `contact` (present), `kind`, `direction` and the time "
+        "(`occurred_after`, `occurred_before`)."
+    ),
+    retrieve=extend_schema(description="One interaction, with the promises made in it."),
+    partial_update=extend_schema(
+        description="Correct a logged interaction: its kind, direction, time, summary, "
+        "sentiment or the contacts present. Its account, external id and promises stay as "
+        "they are (add a promise with POST /promises/)."
+    ),
+)
 class InteractionViewSet(
     RowListMixin,
     mixins.ListModelMixin,
@@ -214,13 +236,16 @@ class InteractionViewSet(
         return interactions_visible_to(self.request.user)
 
     @extend_schema(
+        description="Log an interaction with the promises made in it, created together or, "
+        "on any error, not at all (201). An `external_id` already logged at the account "
+        "answers that interaction, unchanged, and creates nothing (200).",
         responses={
             201: InteractionSerializer,
             200: OpenApiResponse(
                 InteractionSerializer,
                 description="The external_id was logged before: that interaction, unchanged.",
             ),
-        }
+        },
     )
     def create(self, request, *args, **kwargs):
         """Log an interaction with the promises made in it (201); a known external_id is 200."""

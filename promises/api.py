@@ -4,7 +4,7 @@ from datetime import datetime
 
 from django.utils import timezone
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 
@@ -22,7 +22,7 @@ from promises.models import (
     overdue_condition,
 )
 from promises.selectors import alerts_visible_to, promises_visible_to
-from relcrm.api.actions import transition
+from relcrm.api.actions import transition, transition_action
 from relcrm.api.fields import OffsetDateTimeField, VisibleRelatedField
 from relcrm.api.filters import FilterSet
 from relcrm.api.pagination import IdCursorPagination
@@ -79,10 +79,13 @@ def promises_json(rows: list[dict], now: datetime | None = None, tz=None) -> lis
 
 
 class PromiseSerializer(RowSerializer):
-    """Validates a promise's writes and documents ``promises_json``, which answers."""
+    """A commitment made to the customer, and what became of it."""
+
+    # Validates a promise's writes and documents promises_json, which writes every answer.
 
     columns = PROMISE_COLUMNS
     represent = staticmethod(promises_json)
+    unpatchable = ACTION_ONLY_FIELDS
 
     account = VisibleRelatedField(accounts_visible_to, model=Account)
     contact = VisibleRelatedField(
@@ -121,7 +124,7 @@ class PromiseSerializer(RowSerializer):
         if self.instance is not None:
             errors = {
                 name: [message]
-                for name, message in ACTION_ONLY_FIELDS.items()
+                for name, message in self.unpatchable.items()
                 if name in self.initial_data
             }
             if errors:
@@ -178,6 +181,23 @@ class PromiseEventSerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "at", "by", "note", "old_due_at", "new_due_at"]
 
 
+@extend_schema_view(
+    list=extend_schema(
+        description="The promises made at your team's accounts (an admin sees all), newest "
+        "first. Filter by `status`, `owner`, `account`, `interaction`, `overdue=true` (open "
+        "and past due) and the due time (`due_after`, `due_before`)."
+    ),
+    retrieve=extend_schema(description="One promise at one of your team's accounts."),
+    create=extend_schema(
+        description="Record a promise. The `owner` defaults to you. A due time already past "
+        "is accepted (a promise logged after the fact) and the next overdue sweep breaks it."
+    ),
+    partial_update=extend_schema(
+        description="Correct what was promised or to whom. The due time and the status "
+        "change only through the actions (renegotiate, keep, break, release), so that every "
+        "change is in the promise's history."
+    ),
+)
 class PromiseViewSet(
     RowListMixin,
     mixins.ListModelMixin,
@@ -194,26 +214,22 @@ class PromiseViewSet(
     def get_queryset(self):
         return promises_visible_to(self.request.user)
 
-    @extend_schema(request=KeepSerializer, responses=PromiseSerializer)
-    @action(detail=True, methods=["post"])
+    @transition_action(request=KeepSerializer, answer=PromiseSerializer)
     def keep(self, request, pk=None):
-        """Mark the promise delivered (now, or at ``kept_at``); a broken one is kept late."""
+        """Mark the promise delivered (now, or at `kept_at`); a broken one is kept late."""
         return transition(self, KeepSerializer, services.keep_promise)
 
-    @extend_schema(request=RenegotiateSerializer, responses=PromiseSerializer)
-    @action(detail=True, methods=["post"])
+    @transition_action(request=RenegotiateSerializer, answer=PromiseSerializer)
     def renegotiate(self, request, pk=None):
         """Agree a new due time with the customer (only before the current one)."""
         return transition(self, RenegotiateSerializer, services.renegotiate_promise)
 
-    @extend_schema(request=NoteSerializer, responses=PromiseSerializer)
-    @action(detail=True, methods=["post"], url_path="break")
+    @transition_action(request=NoteSerializer, answer=PromiseSerializer, url_path="break")
     def break_(self, request, pk=None):
         """Tell the customer it will not happen (a disclosed break before the due time)."""
         return transition(self, NoteSerializer, services.break_promise)
 
-    @extend_schema(request=NoteSerializer, responses=PromiseSerializer)
-    @action(detail=True, methods=["post"])
+    @transition_action(request=NoteSerializer, answer=PromiseSerializer)
     def release(self, request, pk=None):
         """The customer released us from the promise."""
         return transition(self, NoteSerializer, services.release_promise)
@@ -260,7 +276,9 @@ def alerts_json(rows: list[dict], tz=None) -> list[dict]:
 
 
 class AlertSerializer(RowSerializer):
-    """Documents ``alerts_json``; an alert changes only through its actions."""
+    """Something a team lead should look at: a broken promise, or a health drop."""
+
+    # Documents alerts_json, which writes every answer; an alert changes only through its actions.
 
     columns = ALERT_COLUMNS
     represent = staticmethod(alerts_json)
@@ -310,6 +328,14 @@ class ReviewsAlerts(permissions.BasePermission):
 REVIEWERS_ONLY = [permissions.IsAuthenticated, ReviewsAlerts]
 
 
+@extend_schema_view(
+    list=extend_schema(
+        description="Your team's alerts (an admin sees all), newest first: every broken "
+        "promise and every account whose health fell to at risk. Filter by `status`, `kind` "
+        "and `account`."
+    ),
+    retrieve=extend_schema(description="One alert of your team."),
+)
 class AlertViewSet(RowListMixin, viewsets.ReadOnlyModelViewSet):
     """Broken promises and health drops for the team's leads to review."""
 
@@ -320,14 +346,16 @@ class AlertViewSet(RowListMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return alerts_visible_to(self.request.user)
 
-    @extend_schema(request=AcknowledgeSerializer, responses=AlertSerializer)
-    @action(detail=True, methods=["post"], permission_classes=REVIEWERS_ONLY)
+    @transition_action(
+        request=AcknowledgeSerializer, answer=AlertSerializer, permission_classes=REVIEWERS_ONLY
+    )
     def acknowledge(self, request, pk=None):
         """A lead has seen the alert and owns the follow-up (leads and admins only)."""
         return transition(self, AcknowledgeSerializer, services.acknowledge_alert)
 
-    @extend_schema(request=ResolveSerializer, responses=AlertSerializer)
-    @action(detail=True, methods=["post"], permission_classes=REVIEWERS_ONLY)
+    @transition_action(
+        request=ResolveSerializer, answer=AlertSerializer, permission_classes=REVIEWERS_ONLY
+    )
     def resolve(self, request, pk=None):
         """Close the alert with a note on what was done (leads and admins only)."""
         return transition(self, ResolveSerializer, services.resolve_alert)

@@ -197,7 +197,10 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "relcrm.api.pagination.IdCursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Request bodies are JSON only: one shape for a generated client to send.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "DEFAULT_SCHEMA_CLASS": "relcrm.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "relcrm.api.exceptions.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "relcrm.api.throttling.AnonRateThrottle",
@@ -229,6 +232,20 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # One name per choice set, wherever it appears (a field, a filter).
+    "ENUM_NAME_OVERRIDES": {
+        "HealthBandEnum": "accounts.models.Account.Band",
+        "PromiseStatusEnum": "promises.models.Promise.Status",
+        "PromiseEventKindEnum": "promises.models.PromiseEvent.Kind",
+        "AlertKindEnum": "promises.models.Alert.Kind",
+        "AlertStatusEnum": "promises.models.Alert.Status",
+        "InteractionKindEnum": "interactions.models.Interaction.Kind",
+        "DirectionEnum": "interactions.models.Interaction.Direction",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "relcrm.api.schema.postprocess_schema",
+    ],
 }
 
 # --- Celery -------------------------------------------------------------------

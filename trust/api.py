@@ -46,7 +46,10 @@ class AccountHealthMixin:
 
 
 class AccountHealthView(AccountHealthMixin, generics.GenericAPIView):
-    """The account's current trust health, with its components and explanation."""
+    """The account's current trust health, with its components and explanation.
+
+    An account whose health was never computed (a new one) has it computed on the spot.
+    """
 
     serializer_class = HealthSerializer
     queryset = TrustSnapshot.objects.none()

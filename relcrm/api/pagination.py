@@ -11,6 +11,12 @@ class IdCursorPagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
 
+    def get_paginated_response_schema(self, schema):
+        answer = super().get_paginated_response_schema(schema)
+        # Every page carries both links, null at either end.
+        answer["required"] = ["next", "previous", "results"]
+        return answer
+
 
 class TimelinePagination(IdCursorPagination):
     """Newest first by when it happened (a back-filled call sorts where it belongs).

@@ -16,7 +16,7 @@ the function; tests/openapi_check.py holds every answer of the suite to that
 schema.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from django.db import models
@@ -65,6 +65,9 @@ class RowSerializer(serializers.ModelSerializer):
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateTimeField: OffsetDateTimeField,
     }
+    #: The fields a PATCH may not change, each with the message it answers; the
+    #: schema leaves them out of the PATCH body (relcrm.api.schema).
+    unpatchable: Mapping[str, str] = {}
 
     class Meta:
         # Subclasses' ``class Meta(RowSerializer.Meta)`` inherit this.

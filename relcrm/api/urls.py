@@ -10,6 +10,11 @@ from interactions.api import InteractionViewSet
 from promises.api import AlertViewSet, PromiseViewSet
 from trust.api import AccountHealthHistoryView, AccountHealthView
 
+# The API's URL names live in their own namespace: the web UI names its pages
+# the same way ("account-list", "account-detail"), and the API root's links must
+# reverse to the API's.
+app_name = "api"
+
 router = DefaultRouter()
 router.register("teams", TeamViewSet, basename="team")
 router.register("users", UserViewSet, basename="user")
@@ -37,7 +42,7 @@ urlpatterns = [
     # the page needs no inline script under the Content-Security-Policy.
     path(
         "docs/",
-        SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="api_docs.html"),
+        SpectacularSwaggerSplitView.as_view(url_name="api:schema", template_name="api_docs.html"),
         name="docs",
     ),
     path("", include(router.urls)),
