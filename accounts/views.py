@@ -6,7 +6,6 @@ here exactly as in the API; every change goes through ``accounts.services``.
 """
 
 from collections.abc import Callable
-from datetime import datetime
 from math import ceil
 from types import SimpleNamespace
 
@@ -21,7 +20,6 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from accounts import services
 from accounts.api import LoginRateThrottle
@@ -38,6 +36,7 @@ from accounts.selectors import (
 )
 from promises.forms import quick_due_dates
 from promises.selectors import account_timeline, open_promises_of
+from relcrm.moments import parse_moment
 from trust.selectors import attach_trends, latest_snapshot, relationship_rows
 
 PAGE_SIZE = 50
@@ -145,17 +144,20 @@ def visible_account(user, pk: int) -> Account:
     return get_object_or_404(accounts_visible_to(user).select_related("owner", "team"), pk=pk)
 
 
-def _parse_moment(text: str) -> datetime | None:
-    try:
-        return parse_datetime(text)
-    except ValueError:
-        return None
+def bad_request(request, message: str) -> HttpResponse:
+    """A 400 page saying what is wrong with the request's parameters."""
+    return render(request, "400.html", {"message": message}, status=400)
 
 
 @login_required
 def account_detail(request, pk: int):
     account = visible_account(request.user, pk)
-    before = _parse_moment(request.GET.get("before", ""))
+    before = None
+    if request.GET.get("before"):  # where the "Show older" link starts the next page
+        try:
+            before = parse_moment(request.GET["before"])
+        except ValidationError as error:
+            return bad_request(request, error.messages[0])
     entries, older = account_timeline(request.user, account, before=before)
     context = {
         "account": account,

@@ -7,6 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from relcrm.api.fields import MAX_ID
+from relcrm.moments import MomentField
 
 
 class IdField(forms.IntegerField):
@@ -30,11 +31,19 @@ class IdFilter(filters.NumberFilter):
     field_class = IdField
 
 
+class MomentFilter(filters.IsoDateTimeFilter):
+    """A time in ISO 8601, by the rule every time relcrm is given follows (``relcrm.moments``)."""
+
+    field_class = MomentField
+
+
 class FilterSet(filters.FilterSet):
-    """The base of every API filter set: foreign keys in ``Meta.fields`` become ``IdFilter``."""
+    """The base of every API filter set: foreign keys in ``Meta.fields`` become ``IdFilter``,
+    times ``MomentFilter``."""
 
     FILTER_DEFAULTS = {
         **filters.FilterSet.FILTER_DEFAULTS,
+        models.DateTimeField: {"filter_class": MomentFilter},
         models.ForeignKey: {"filter_class": IdFilter},
         models.OneToOneField: {"filter_class": IdFilter},
         models.ManyToManyField: {"filter_class": IdFilter},
