@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from accounts import services
 from accounts.api import LoginRateThrottle
-from accounts.forms import AccountForm, ContactForm, add_service_errors
+from accounts.forms import AccountForm, ContactForm, SearchForm, add_service_errors
 from accounts.models import Account, Contact
 from accounts.selectors import (
     account_owner_choices,
@@ -79,6 +79,11 @@ class LoginView(auth_views.LoginView):
         return response
 
 
+def bad_request(request, message: str) -> HttpResponse:
+    """A 400 page saying what is wrong with the request's parameters."""
+    return render(request, "400.html", {"message": message}, status=400)
+
+
 # --- account lists -----------------------------------------------------------------------
 
 
@@ -94,11 +99,22 @@ def relationship_page(request, accounts: QuerySet[Account]) -> Page:
 BAND_FILTERS = {**dict(Account.Band.choices), "none": "Not computed"}
 
 
+def search_text(request) -> str:
+    """The search box's text (``?q=``), trimmed; a ValidationError for text that cannot be one."""
+    form = SearchForm(request.GET)
+    if not form.is_valid():
+        raise ValidationError(form.errors["q"])
+    return form.cleaned_data["q"]
+
+
 @login_required
 def account_list(request):
     """Every account the user may see, filtered by band and a name or domain."""
     accounts = accounts_visible_to(request.user)
-    query = request.GET.get("q", "").strip()
+    try:
+        query = search_text(request)
+    except ValidationError as error:
+        return bad_request(request, error.messages[0])
     band = request.GET.get("band", "")
     if query:
         accounts = accounts_matching(accounts, query)
@@ -119,7 +135,10 @@ def account_list(request):
 @login_required
 def search(request):
     """Quick search over accounts (name, domain) and contacts (name, e-mail, phone)."""
-    query = request.GET.get("q", "").strip()
+    try:
+        query = search_text(request)
+    except ValidationError as error:
+        return bad_request(request, error.messages[0])
     accounts, contacts = [], []
     if query:
         accounts = list(
@@ -142,11 +161,6 @@ def search(request):
 def visible_account(user, pk: int) -> Account:
     """The account if ``user`` may see it; a 404 otherwise (never a 403: nothing leaks)."""
     return get_object_or_404(accounts_visible_to(user).select_related("owner", "team"), pk=pk)
-
-
-def bad_request(request, message: str) -> HttpResponse:
-    """A 400 page saying what is wrong with the request's parameters."""
-    return render(request, "400.html", {"message": message}, status=400)
 
 
 @login_required

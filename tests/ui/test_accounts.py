@@ -153,3 +153,14 @@ def test_quick_search_finds_accounts_and_contacts_of_the_team_only(story, team_a
     page = client.get("/search/?q=acme").content.decode()
     assert "<html" in page and f'href="/accounts/{story.account.pk}/"' in page
     assert "Nothing matches" in client.get("/search/?q=zeta", **HTMX).content.decode()
+
+
+@pytest.mark.parametrize("path", ["/search/", "/accounts/"])
+@pytest.mark.parametrize("text", ["\x00", "acme\x00", "a\x00b"])
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "htmx"])
+def test_a_search_for_text_with_a_nul_character_is_a_400_saying_so(
+    story, team_a, signed_in, path, text, headers
+):
+    answer = signed_in(team_a.rep).get(path, {"q": text}, **headers)
+    assert answer.status_code == 400
+    assert "Null characters are not allowed." in answer.content.decode()
