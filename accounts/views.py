@@ -103,7 +103,7 @@ def search_text(request) -> str:
     """The search box's text (``?q=``), trimmed; a ValidationError for text that cannot be one."""
     form = SearchForm(request.GET)
     if not form.is_valid():
-        raise ValidationError(form.errors["q"])
+        raise ValidationError(list(form.errors["q"]))
     return form.cleaned_data["q"]
 
 

@@ -5,11 +5,8 @@ from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 from rest_framework.fields import empty
 
+from relcrm.ids import MAX_ID
 from relcrm.moments import check_moment
-
-# Ids are BigAutoFields: a larger number cannot be one, and the database would
-# refuse to compare it (a 500 for the caller).
-MAX_ID = 2**63 - 1
 
 
 class VisibleRelatedField(serializers.PrimaryKeyRelatedField):

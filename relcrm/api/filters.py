@@ -1,20 +1,12 @@
 """Filter sets for the API that cannot be used to probe another team's data."""
 
-from django import forms
 from django.db import models
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from relcrm.api.fields import MAX_ID
+from relcrm.ids import IdField
 from relcrm.moments import MomentField
-
-
-class IdField(forms.IntegerField):
-    """An integer in the range of ids: the database is never asked a number it cannot hold."""
-
-    def __init__(self, **kwargs):
-        super().__init__(min_value=kwargs.pop("min_value", 1), max_value=MAX_ID, **kwargs)
 
 
 @extend_schema_field(OpenApiTypes.INT)

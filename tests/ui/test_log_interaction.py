@@ -223,3 +223,17 @@ def test_a_time_with_an_offset_beyond_15_59_is_shown_next_to_the_field_and_nothi
     assert answer.status_code == 422
     assert "The UTC offset must lie between -15:59 and +15:59." in answer.content.decode()
     assert counts() == before
+
+
+@pytest.mark.parametrize("total", ["abc", "\u00b2", "1.5", "99999999999999999999", ""])
+@pytest.mark.parametrize("adding", [False, True], ids=["save", "add a commitment"])
+def test_a_tampered_count_of_commitments_shows_the_form_again_and_saves_nothing(
+    team_a, signed_in, log_url, total, adding
+):
+    data = form_data(**{"commitments-TOTAL_FORMS": total})
+    if adding:
+        data["add_commitment"] = "1"
+    before = counts()
+    answer = signed_in(team_a.rep).post(log_url, data)
+    assert answer.status_code in (200, 422) if adding else answer.status_code == 422
+    assert counts() == before
