@@ -92,6 +92,12 @@ class AccountForm(forms.Form):
         return fields
 
 
+class SearchForm(forms.Form):
+    """The text of a search box. A form field refuses what no database text can hold (NUL)."""
+
+    q = forms.CharField(required=False)
+
+
 # --- contacts ----------------------------------------------------------------------------
 
 

@@ -6,7 +6,6 @@ here exactly as in the API; every change goes through ``accounts.services``.
 """
 
 from collections.abc import Callable
-from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -19,10 +18,9 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from accounts import services
-from accounts.forms import AccountForm, ContactForm, add_service_errors
+from accounts.forms import AccountForm, ContactForm, SearchForm, add_service_errors
 from accounts.models import Account, Contact
 from accounts.selectors import (
     account_owner_choices,
@@ -36,6 +34,7 @@ from accounts.selectors import (
 from accounts.throttles import sign_in_wait
 from promises.forms import quick_due_dates
 from promises.selectors import account_timeline, open_promises_of
+from relcrm.moments import parse_moment
 from trust.selectors import attach_trends, latest_snapshot, relationship_rows
 
 PAGE_SIZE = 50
@@ -67,6 +66,11 @@ class LoginView(auth_views.LoginView):
         return response
 
 
+def bad_request(request, message: str) -> HttpResponse:
+    """A 400 page saying what is wrong with the request's parameters."""
+    return render(request, "400.html", {"message": message}, status=400)
+
+
 # --- account lists -----------------------------------------------------------------------
 
 
@@ -82,14 +86,23 @@ def relationship_page(request, accounts: QuerySet[Account]) -> Page:
 BAND_FILTERS = {**dict(Account.Band.choices), "none": "Not computed"}
 
 
+def search_text(request) -> str:
+    """The search box's text (``?q=``), trimmed; a ValidationError for text that cannot be one."""
+    form = SearchForm(request.GET)
+    if not form.is_valid():
+        raise ValidationError(list(form.errors["q"]))
+    return form.cleaned_data["q"]
+
+
 def listed_accounts(request) -> tuple[QuerySet[Account], str, str]:
     """The accounts the account list shows for the request's filters, and those filters.
 
     ``q``: a name or domain; ``band``: one of ``BAND_FILTERS``. The list and its CSV
-    export both start here, so the file holds what the page shows.
+    export both start here, so the file holds what the page shows. A ValidationError
+    for a search text that cannot be one.
     """
     accounts = accounts_visible_to(request.user)
-    query = request.GET.get("q", "").strip()
+    query = search_text(request)
     band = request.GET.get("band", "")
     if query:
         accounts = accounts_matching(accounts, query)
@@ -101,7 +114,10 @@ def listed_accounts(request) -> tuple[QuerySet[Account], str, str]:
 @login_required
 def account_list(request):
     """Every account the user may see, filtered by band and a name or domain."""
-    accounts, query, band = listed_accounts(request)
+    try:
+        accounts, query, band = listed_accounts(request)
+    except ValidationError as error:
+        return bad_request(request, error.messages[0])
     return render(
         request,
         "accounts/account_list.html",
@@ -117,7 +133,10 @@ def account_list(request):
 @login_required
 def search(request):
     """Quick search over accounts (name, domain) and contacts (name, e-mail, phone)."""
-    query = request.GET.get("q", "").strip()
+    try:
+        query = search_text(request)
+    except ValidationError as error:
+        return bad_request(request, error.messages[0])
     accounts, contacts = [], []
     if query:
         accounts = list(
@@ -142,17 +161,15 @@ def visible_account(user, pk: int) -> Account:
     return get_object_or_404(accounts_visible_to(user).select_related("owner", "team"), pk=pk)
 
 
-def _parse_moment(text: str) -> datetime | None:
-    try:
-        return parse_datetime(text)
-    except ValueError:
-        return None
-
-
 @login_required
 def account_detail(request, pk: int):
     account = visible_account(request.user, pk)
-    before = _parse_moment(request.GET.get("before", ""))
+    before = None
+    if request.GET.get("before"):  # where the "Show older" link starts the next page
+        try:
+            before = parse_moment(request.GET["before"])
+        except ValidationError as error:
+            return bad_request(request, error.messages[0])
     entries, older = account_timeline(request.user, account, before=before)
     context = {
         "account": account,

@@ -6,10 +6,11 @@ JSON function for the resource, so the file has the API's columns and values.
 """
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.api import AccountSerializer
-from accounts.views import listed_accounts
+from accounts.views import bad_request, listed_accounts
 from imports.export import csv_response
 from promises.api import AlertSerializer, PromiseSerializer
 from promises.forms import AlertFilterForm
@@ -20,7 +21,10 @@ from promises.views import require_reviewer
 @login_required
 def export_accounts(request):
     """The account list as CSV, with the list's name-or-domain and band filters."""
-    accounts, _, _ = listed_accounts(request)
+    try:
+        accounts, _, _ = listed_accounts(request)
+    except ValidationError as error:
+        return bad_request(request, error.messages[0])
     return csv_response(AccountSerializer, accounts, name="accounts")
 
 

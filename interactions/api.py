@@ -3,7 +3,6 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection
 from django.utils import timezone
-from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
@@ -17,7 +16,7 @@ from promises import services
 from promises.api import PROMISE_COLUMNS, NestedPromiseSerializer, PromiseSerializer, promises_json
 from promises.models import Promise
 from relcrm.api.fields import RequestResponseField, VisibleRelatedField
-from relcrm.api.filters import FilterSet, IdFilter
+from relcrm.api.filters import FilterSet, IdFilter, MomentFilter
 from relcrm.api.pagination import TimelinePagination
 from relcrm.api.rows import RowListMixin, RowSerializer, columns_of, iso
 
@@ -196,8 +195,8 @@ class InteractionSerializer(RowSerializer):
 
 class InteractionFilter(FilterSet):
     contact = IdFilter(field_name="contacts", label="A contact was present")
-    occurred_after = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    occurred_after = MomentFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = MomentFilter(field_name="occurred_at", lookup_expr="lt")
 
     class Meta(RowSerializer.Meta):
         model = Interaction

@@ -23,8 +23,8 @@ from promises.models import (
 )
 from promises.selectors import alerts_visible_to, promises_visible_to
 from relcrm.api.actions import transition, transition_action
-from relcrm.api.fields import OffsetDateTimeField, VisibleRelatedField
-from relcrm.api.filters import FilterSet
+from relcrm.api.fields import MomentField, VisibleRelatedField
+from relcrm.api.filters import FilterSet, MomentFilter
 from relcrm.api.pagination import IdCursorPagination
 from relcrm.api.rows import RowListMixin, RowSerializer, iso
 
@@ -142,7 +142,7 @@ class NestedPromiseSerializer(serializers.Serializer):
     """A commitment made in an interaction, created with it."""
 
     description = serializers.CharField()
-    due_at = OffsetDateTimeField()
+    due_at = MomentField()
     contact = VisibleRelatedField(
         contacts_visible_to, model=Contact, allow_null=True, required=False
     )
@@ -150,8 +150,8 @@ class NestedPromiseSerializer(serializers.Serializer):
 
 class PromiseFilter(FilterSet):
     overdue = filters.BooleanFilter(method="filter_overdue", label="Open and past due")
-    due_before = filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
-    due_after = filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
+    due_before = MomentFilter(field_name="due_at", lookup_expr="lt")
+    due_after = MomentFilter(field_name="due_at", lookup_expr="gte")
 
     class Meta:
         model = Promise
@@ -163,11 +163,11 @@ class PromiseFilter(FilterSet):
 
 
 class KeepSerializer(serializers.Serializer):
-    kept_at = OffsetDateTimeField(required=False, source="at")
+    kept_at = MomentField(required=False, source="at")
 
 
 class RenegotiateSerializer(serializers.Serializer):
-    due_at = OffsetDateTimeField()
+    due_at = MomentField()
     note = serializers.CharField(allow_blank=True, required=False, default="")
 
 

@@ -1,16 +1,12 @@
 """Serializer fields that respect the caller's visibility, and times that carry their offset."""
 
-from datetime import datetime
-
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 from rest_framework.fields import empty
 
-# Ids are BigAutoFields: a larger number cannot be one, and the database would
-# refuse to compare it (a 500 for the caller).
-MAX_ID = 2**63 - 1
+from relcrm.ids import MAX_ID
+from relcrm.moments import check_moment
 
 
 class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
@@ -98,25 +94,16 @@ class RequestResponseFieldSchema(OpenApiSerializerFieldExtension):
         return auto_schema._map_serializer_field(shape, direction)
 
 
-class OffsetDateTimeField(serializers.DateTimeField):
-    """An ISO 8601 time that must say its offset from UTC (``Z``, ``+01:00``, ...).
+class MomentField(serializers.DateTimeField):
+    """A time, by the rule every time relcrm is given follows (``relcrm.moments``).
 
-    DRF reads a time without one in the server's time zone, which is seldom the
-    caller's: a call logged at "09:30" from Berlin would land an hour off. It is
-    refused instead, as a date alone is.
+    Every time a request may carry is one of these: ``RowSerializer`` maps the
+    models' ``DateTimeField`` to it, and serializers of their own declare it.
     """
 
-    default_error_messages = {
-        "offset": "Give the time with its offset from UTC, such as 2026-03-01T09:30:00+01:00.",
-    }
-
-    def to_internal_value(self, value):
-        moment = value
-        if isinstance(value, str):
-            try:
-                moment = parse_datetime(value.strip())
-            except ValueError:  # well formed but no such time: DRF words that error
-                moment = None
-        if isinstance(moment, datetime) and timezone.is_naive(moment):
-            self.fail("offset")
-        return super().to_internal_value(value)
+    def enforce_timezone(self, value):
+        try:
+            value = check_moment(value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages, code=error.code) from None
+        return super().enforce_timezone(value)

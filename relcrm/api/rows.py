@@ -25,7 +25,7 @@ from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from relcrm.api.fields import OffsetDateTimeField
+from relcrm.api.fields import MomentField
 
 
 def iso(moment: datetime | None, tz=None) -> str | None:
@@ -60,10 +60,9 @@ class RowSerializer(serializers.ModelSerializer):
 
     columns: tuple[str, ...] = ()
     represent: Callable[[list[dict]], list[dict]]
-    # A time in a request must carry its offset (OffsetDateTimeField).
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
-        models.DateTimeField: OffsetDateTimeField,
+        models.DateTimeField: MomentField,
     }
     #: The fields a PATCH may not change, each with the message it answers; the
     #: schema leaves them out of the PATCH body (relcrm.api.schema).

@@ -366,6 +366,14 @@ def test_a_malformed_filter_is_a_400(rep_client, query):
     assert rep_client.get(URL, query).status_code == 400
 
 
+@pytest.mark.parametrize("name", ["occurred_before", "occurred_after"])
+@pytest.mark.parametrize("offset", ["+16:00", "-16:00"])
+def test_an_occurred_filter_with_an_offset_beyond_15_59_is_a_400(rep_client, name, offset):
+    answer = rep_client.get(URL, {name: f"2026-12-01T00:00:00{offset}"})
+    assert answer.status_code == 400, answer.content
+    assert answer.json() == {name: ["The UTC offset must lie between -15:59 and +15:59."]}
+
+
 def test_the_answer_to_a_logged_call_is_its_detail(rep_client, account):
     zoe = ContactFactory(account=account, first_name="Zoe", last_name="Young")
     abe = ContactFactory(account=account, first_name="Abe", last_name="Adams")

@@ -445,3 +445,17 @@ def test_filters_by_due_time(rep_client, account):
 @pytest.mark.parametrize("query", [{"status": "late"}, {"due_before": "soon"}, {"owner": "alice"}])
 def test_a_malformed_filter_is_a_400(rep_client, query):
     assert rep_client.get(URL, query).status_code == 400
+
+
+@pytest.mark.parametrize("name", ["due_before", "due_after"])
+@pytest.mark.parametrize("offset", ["+16:00", "-16:00", "+23:59"])
+def test_a_due_time_filter_with_an_offset_beyond_15_59_is_a_400(rep_client, name, offset):
+    answer = rep_client.get(URL, {name: f"2026-12-01T00:00:00{offset}"})
+    assert answer.status_code == 400, answer.content
+    assert answer.json() == {name: ["The UTC offset must lie between -15:59 and +15:59."]}
+
+
+def test_a_due_time_filter_takes_any_offset_up_to_15_59(rep_client, account):
+    promise = PromiseFactory(account=account, due_at=soon(days=2))
+    cut = (promise.due_at + timedelta(hours=1)).astimezone(timezone.get_fixed_timezone(-959))
+    assert ids(rep_client.get(URL, {"due_before": cut.isoformat()})) == {promise.pk}

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from promises import services
@@ -74,6 +75,15 @@ def test_an_admin_picks_the_team(team_a, team_b, admin_user, signed_in):
     client = signed_in(admin_user)
     assert "Southwind sales" in client.get(f"/team/?team={team_b.team.pk}").content.decode()
     assert "<h1>Northwind sales</h1>" in client.get("/team/?team=nonsense").content.decode()
+
+
+@pytest.mark.parametrize("odd", ["\u00b2", "1\u00b2", "99999999999999999999", "0"])
+def test_an_admin_asking_for_a_team_by_what_is_not_an_id_sees_the_first_team(
+    team_a, team_b, admin_user, signed_in, odd
+):
+    answer = signed_in(admin_user).get("/team/", {"team": odd})
+    assert answer.status_code == 200
+    assert "<h1>Northwind sales</h1>" in answer.content.decode()
 
 
 def test_a_lead_sees_only_their_own_team_whatever_the_query(team_a, team_b, signed_in):
