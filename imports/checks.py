@@ -84,13 +84,13 @@ class SerializerFields:
         """The internal value of ``raw`` for field ``name``; raises ``SkipField`` if not given.
 
         An empty cell is no value (the field's default applies, or it is
-        required), except for text that may be blank, where it is the empty text.
+        required), except for text, where it is the empty text (blank, or "may not
+        be blank", as the field says).
         """
         field = field or self.fields[name]
         data: object = raw
-        if raw is None or not raw.strip():
-            allows_blank = isinstance(field, serializers.CharField) and field.allow_blank
-            data = "" if allows_blank and raw is not None else empty
+        if raw is None or (not raw.strip() and not isinstance(field, serializers.CharField)):
+            data = empty
         try:
             value = field.run_validation(data)
             method = getattr(self.serializer, f"validate_{name}", None)

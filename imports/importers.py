@@ -665,7 +665,8 @@ def _set_history(promise: Promise, status: str | None, times: dict, *, now: date
     }[Status(status)]
     for name in ("broken_at", "kept_at", "released_at"):
         if times[name] is not None and name not in allowed:
-            errors[name].append(f"A {status} promise has no {name}.")
+            article = "An" if status[0] in "aeiou" else "A"
+            errors[name].append(f"{article} {status} promise has no {name}.")
     if status == Status.KEPT and kept_at is None:
         errors["kept_at"].append("A kept promise needs its kept_at.")
     if status == Status.RELEASED and released_at is None:
@@ -673,7 +674,8 @@ def _set_history(promise: Promise, status: str | None, times: dict, *, now: date
     if status == Status.BROKEN and broken_at is None:
         if promise.due_at > now:
             errors["broken_at"].append("A promise broken before its due time needs its broken_at.")
-        broken_at = promise.due_at
+        else:
+            broken_at = promise.due_at  # the sweep broke it
     for name, moment in (
         ("broken_at", broken_at),
         ("kept_at", kept_at),

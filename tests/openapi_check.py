@@ -89,6 +89,10 @@ UNDOCUMENTED = frozenset(
         ("get", "/api/v1/users/{id}/", 404),
         ("get", "/api/v1/accounts/export/", 401),
         ("get", "/api/v1/interactions/export/", 400),
+        ("get", "/api/v1/imports/{id}/", 404),
+        ("post", "/api/v1/imports/", 400),
+        ("post", "/api/v1/imports/", 401),
+        ("post", "/api/v1/imports/", 415),
     }
 )
 
