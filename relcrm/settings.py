@@ -184,6 +184,10 @@ WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS
 if WHITENOISE_USE_FINDERS:
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 
+# Uploaded files (CSV imports waiting for a worker). The web processes and the
+# workers must share this storage: one folder on one machine, or a shared one.
+MEDIA_ROOT = VAR_DIR / "media"
+
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "relcrm <relcrm@localhost>")
 

@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import AccountViewSet, ContactViewSet, TeamViewSet, TokenView, UserViewSet
-from imports.api import EXPORTS
+from imports.api import EXPORTS, ImportJobViewSet
 from interactions.api import InteractionViewSet
 from promises.api import AlertViewSet, PromiseViewSet
 from trust.api import AccountHealthHistoryView, AccountHealthView
@@ -23,6 +23,7 @@ router.register("contacts", ContactViewSet, basename="contact")
 router.register("interactions", InteractionViewSet, basename="interaction")
 router.register("promises", PromiseViewSet, basename="promise")
 router.register("alerts", AlertViewSet, basename="alert")
+router.register("imports", ImportJobViewSet, basename="import")
 
 urlpatterns = [
     # Before the router's routes, whose detail pattern would take "export" for an id.
