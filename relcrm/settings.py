@@ -173,6 +173,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON only, bounded in size and depth (relcrm/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["relcrm.api.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "relcrm.api.pagination.IdCursorPagination",
     "PAGE_SIZE": 50,
