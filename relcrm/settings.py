@@ -198,12 +198,13 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Request bodies are JSON only, one shape for a generated client to send, bounded in
+    # size and depth (relcrm/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["relcrm.api.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "relcrm.api.pagination.IdCursorPagination",
     "PAGE_SIZE": 50,
-    # Request bodies are JSON only: one shape for a generated client to send.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_SCHEMA_CLASS": "relcrm.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "relcrm.api.exceptions.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [

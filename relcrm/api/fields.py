@@ -20,6 +20,8 @@ class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
     so a request body cannot probe another team's data.
     """
 
+    default_error_messages = {"fractional": "An id is a whole number."}
+
     def __init__(self, scope, *, model, **kwargs):
         self.scope = scope
         self.model = model
@@ -30,6 +32,9 @@ class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
         return self.scope(getattr(request, "user", None))
 
     def to_internal_value(self, data):
+        # int(1.5) is 1, and so would the database read it: 1.5 must not name row 1.
+        if isinstance(data, float) and not data.is_integer():
+            self.fail("fractional")
         # An id out of range is one that does not exist, and answers the same.
         if not isinstance(data, bool):
             try:
