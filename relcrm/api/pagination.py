@@ -6,7 +6,7 @@ from rest_framework.pagination import CursorPagination
 class IdCursorPagination(CursorPagination):
     """Stable order by id, so paging through a changing list yields every row once."""
 
-    ordering = "-id"
+    ordering: str | tuple[str, ...] = "-id"
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
