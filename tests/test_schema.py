@@ -4,7 +4,10 @@ import re
 
 import pytest
 from django.http import JsonResponse
+from django.urls import path as url_path
+from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.validation import validate_schema
+from rest_framework import generics, serializers
 from rest_framework.test import APIClient
 
 from tests.openapi_check import UNDOCUMENTED, check_answer
@@ -253,3 +256,18 @@ def test_every_detail_carries_an_etag_and_every_change_takes_if_match(schema):
             and not path.endswith(("/events/", "/history/"))
         ):
             assert "ETag" in operation["responses"]["200"].get("headers", {}), (method, path)
+
+
+def test_a_serializer_may_name_the_properties_some_answers_leave_out():
+    class SecretSerializer(serializers.Serializer):
+        answer_optional = ("secret",)
+        id = serializers.IntegerField(read_only=True)
+        secret = serializers.CharField(read_only=True)
+
+    class SecretView(generics.RetrieveAPIView):
+        serializer_class = SecretSerializer
+
+    patterns = [url_path("api/v1/secrets/<int:pk>/", SecretView.as_view())]
+    schema = SchemaGenerator(patterns=patterns).get_schema(request=None, public=True)
+
+    assert schema["components"]["schemas"]["Secret"]["required"] == ["id"]

@@ -16,7 +16,8 @@ view, so ``AutoSchema`` adds it here once rather than each view declaring it:
   every POST and ``Idempotent-Replayed`` on its replayed answers, ``ETag`` on
   every answer that is one object and ``If-Match`` on PATCH and DELETE
   (``relcrm.api.idempotency``, ``relcrm.api.conditional``);
-- every property of a response is required: every answer writes all of them;
+- every property of a response is required: every answer writes all of them
+  (``answer_optional`` on a serializer names any that some answers leave out);
 - a PATCH body lists only what a PATCH may change (``unpatchable`` on the
   serializer names the rest).
 
@@ -245,8 +246,14 @@ class AutoSchema(openapi.AutoSchema):
         if not properties:
             return schema
         if direction == "response":
-            # Every answer writes every property it documents (null where it has no value).
-            schema["required"] = list(properties)
+            # Every answer writes every property it documents (null where it has no value);
+            # a serializer names in ``answer_optional`` any that some answers leave out.
+            optional = getattr(serializer, "answer_optional", ())
+            required = [name for name in properties if name not in optional]
+            if required:
+                schema["required"] = required
+            else:
+                schema.pop("required", None)
         elif is_patched_serializer(serializer, direction):
             for name in getattr(serializer, "unpatchable", ()):
                 properties.pop(name, None)
