@@ -10,20 +10,24 @@ The helpers at the top are shared by the admin of every app (accounts is the
 lowest app, so any admin may import from it).
 """
 
+from typing import cast
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connections
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
 from accounts import services
-from accounts.models import Account, ApiToken, Contact, Team, User
+from accounts.models import Account, ApiToken, AuditEvent, Contact, Team, User
+from relcrm.api.throttling import client_address
 from relcrm.errors import TransitionNotAllowed
 
 admin.site.site_header = admin.site.site_title = "relcrm admin"
@@ -43,7 +47,8 @@ class EstimatedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        queryset = self.object_list
+        # The admin's changelist always pages a QuerySet.
+        queryset = cast(QuerySet, self.object_list)
         connection = connections[queryset.db]
         if not queryset.query.where:
             with connection.cursor() as cursor:
@@ -179,12 +184,15 @@ class TeamMembershipFormMixin:
         return cleaned
 
 
-class UserChangeForm(TeamMembershipFormMixin, DjangoUserAdmin.form):
+class UserChangeForm(TeamMembershipFormMixin, auth_forms.UserChangeForm):
     pass
 
 
-class UserCreationForm(TeamMembershipFormMixin, DjangoUserAdmin.add_form):
+class UserCreationForm(TeamMembershipFormMixin, auth_forms.AdminUserCreationForm):
     pass
+
+
+DJANGO_USER_FIELDSETS = tuple(DjangoUserAdmin.fieldsets or ())
 
 
 @admin.register(User)
@@ -206,9 +214,9 @@ class UserAdmin(DjangoUserAdmin):
     list_select_related = ["team"]
     search_fields = ["username", "first_name", "last_name", "email"]
     fieldsets = (
-        *DjangoUserAdmin.fieldsets[:1],
+        *DJANGO_USER_FIELDSETS[:1],
         ("Team", {"fields": ("team", "team_role")}),
-        *DjangoUserAdmin.fieldsets[1:],
+        *DJANGO_USER_FIELDSETS[1:],
     )
     add_fieldsets = (
         *DjangoUserAdmin.add_fieldsets,
@@ -225,6 +233,15 @@ class UserAdmin(DjangoUserAdmin):
         ),
     )
 
+    def save_model(self, request, obj, form, change):
+        before = ""
+        if change:
+            before = User.objects.select_related("team").get(pk=obj.pk).role_description
+        super().save_model(request, obj, form, change)
+        services.record_role_change(
+            obj, before=before, by=request.user, address=client_address(request)
+        )
+
 
 # --- accounts and contacts ----------------------------------------------------------------
 
@@ -235,15 +252,14 @@ class ArchivedFilter(TimeSetFilter):
     unset_label, set_label = "Active", "Archived"
 
 
-CONTACT_FIELDS = ["first_name", "last_name", "title", "email", "phone"]
+CONTACT_FIELDS = ("first_name", "last_name", "title", "email", "phone")
 
 
 class ContactInline(ReadOnlyAdminMixin, admin.TabularInline):
     """The account's people, for reading; they are edited on their own page."""
 
     model = Contact
-    fields = CONTACT_FIELDS
-    readonly_fields = fields
+    fields = readonly_fields = CONTACT_FIELDS
     extra = 0
     show_change_link = True
 
@@ -280,16 +296,16 @@ ACCOUNT_HISTORY = [
     ("trust.trustsnapshot", "health snapshots"),
 ]
 
-ACCOUNT_HEALTH_FIELDS = [
+ACCOUNT_HEALTH_FIELDS = (
     "health_band",
     "health_score",
     "health_confidence",
     "health_computed_at",
     "health_stale_at",
     "history",
-]
+)
 # Archiving is the "Archive" action (through the service), not a field to edit.
-ACCOUNT_TIME_FIELDS = ["created_at", "updated_at", "archived_at"]
+ACCOUNT_TIME_FIELDS = ("created_at", "updated_at", "archived_at")
 
 
 @admin.register(Account)
@@ -398,17 +414,26 @@ class ApiTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = [RevokedFilter]
     list_select_related = ["user"]
     search_fields = ["=prefix", "name", "user__username"]
-    fields = ["prefix", "name", "user", "created_at", "last_used_at", "revoked_at"]
-    readonly_fields = fields
-    actions = [
-        service_action(
-            "revoke",
-            "Revoke the selected tokens",
-            lambda token, user: services.revoke_token(token),
+    fields = readonly_fields = (
+        "prefix",
+        "name",
+        "user",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    )
+    actions = ["revoke"]
+
+    @admin.action(description="Revoke the selected tokens", permissions=["revoke"])
+    def revoke(self, request, queryset):
+        address = client_address(request)
+        run_transition(
+            self,
+            request,
+            queryset.select_related("user"),
+            lambda token: services.revoke_token(token, by=request.user, address=address),
             done="Revoked",
-            permission="revoke",
         )
-    ]
 
     @admin.display(description="active", boolean=True)
     def active(self, token):
@@ -416,3 +441,20 @@ class ApiTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def has_revoke_permission(self, request):
         return request.user.has_perm("accounts.change_apitoken")
+
+
+# --- the audit log ------------------------------------------------------------------------
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Every sign-in, failed sign-in, token created or revoked, and role change: read-only,
+    for admins (or staff given "view audit event"). Nobody adds, changes or deletes one."""
+
+    list_display = ["at", "kind", "username", "actor", "address", "detail"]
+    list_filter = ["kind"]
+    list_select_related = ["actor"]
+    search_fields = ["username", "=address"]
+    fields = readonly_fields = ("at", "kind", "user", "username", "actor", "address", "detail")
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False

@@ -6,7 +6,6 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from accounts import services
@@ -19,13 +18,14 @@ from accounts.selectors import (
     teams_visible_to,
     users_visible_to,
 )
+from accounts.throttles import LOGIN_THROTTLES
 from relcrm.api.conditional import ConditionalMixin
 from relcrm.api.fields import VisibleRelatedField
 from relcrm.api.filters import FilterSet
 from relcrm.api.idempotency import IdempotentPostMixin
 from relcrm.api.rows import RowListMixin, RowSerializer, iso
 from relcrm.api.schema import field_errors_response
-from relcrm.api.throttling import FailOpenMixin
+from relcrm.api.throttling import client_address
 
 
 class IsAdminOrReadOnly(permissions.BasePermission):
@@ -35,21 +35,6 @@ class IsAdminOrReadOnly(permissions.BasePermission):
 
     def has_permission(self, request, view):
         return request.method in permissions.SAFE_METHODS or request.user.is_superuser
-
-
-class LoginRateThrottle(FailOpenMixin, SimpleRateThrottle):
-    """Slows password guessing: a rate per client address *and* username."""
-
-    scope = "login"
-
-    def get_cache_key(self, request, view):
-        username = ""
-        if isinstance(getattr(request, "data", None), dict):
-            username = str(request.data.get("username", ""))[:150].lower()
-        return self.cache_format % {
-            "scope": self.scope,
-            "ident": f"{self.get_ident(request)}:{username}",
-        }
 
 
 # --- auth -------------------------------------------------------------------------------
@@ -64,10 +49,10 @@ class TokenView(APIView):
     """A bearer token for a username and password, and its revocation."""
 
     permission_classes = [permissions.AllowAny]
-    throttle_classes = [LoginRateThrottle]
+    throttle_classes = list(LOGIN_THROTTLES)
 
     def get_throttles(self):
-        return [LoginRateThrottle()] if self.request.method == "POST" else []
+        return super().get_throttles() if self.request.method == "POST" else []
 
     def get_permissions(self):
         if self.request.method == "DELETE":
@@ -92,10 +77,13 @@ class TokenView(APIView):
             password=serializer.validated_data["password"],
         )
         if user is None or not user.is_active:
+            # authenticate() has recorded the failed sign-in (accounts.signals).
             raise serializers.ValidationError(
                 {"non_field_errors": ["Unable to log in with the provided credentials."]}
             )
-        _, clear = ApiToken.issue(user, name="api")
+        address = client_address(request)
+        services.record_sign_in(user, address=address, detail="for an API token")
+        _, clear = services.issue_token(user, name="api", by=user, address=address)
         return Response({"token": clear})
 
     @extend_schema(
@@ -113,7 +101,7 @@ class TokenView(APIView):
             raise serializers.ValidationError(
                 {"non_field_errors": ["Send the token to revoke as Authorization: Bearer."]}
             )
-        services.revoke_token(token)
+        services.revoke_token(token, by=request.user, address=client_address(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -163,7 +151,10 @@ class UserSerializer(serializers.ModelSerializer):
         fields = ["id", "username", "password", "email", "first_name", "last_name", "team", "role"]
 
     def create(self, validated_data):
-        return services.create_user(**validated_data)
+        request = self.context["request"]
+        return services.create_user(
+            **validated_data, by=request.user, address=client_address(request)
+        )
 
 
 class UserFilter(FilterSet):
@@ -210,7 +201,9 @@ class HealthSummarySerializer(serializers.Serializer):
 
 
 HEALTH_COLUMNS = ("health_score", "health_band", "health_confidence", "health_computed_at")
-ACCOUNT_COLUMNS = ("id", "name", "domain", "owner_id", "team_id", "created_at", *HEALTH_COLUMNS)
+ACCOUNT_COLUMNS = (
+    "id", "name", "domain", "owner_id", "team_id", "external_id", "created_at", *HEALTH_COLUMNS,
+)  # fmt: skip
 
 
 def accounts_json(rows: list[dict], tz=None) -> list[dict]:
@@ -227,6 +220,7 @@ def accounts_json(rows: list[dict], tz=None) -> list[dict]:
             "domain": row["domain"],
             "owner": row["owner_id"],
             "team": row["team_id"],
+            "external_id": row["external_id"],
             "health": None
             if row["health_computed_at"] is None
             else {
@@ -255,8 +249,11 @@ class AccountSerializer(RowSerializer):
 
     class Meta(RowSerializer.Meta):
         model = Account
-        fields = ["id", "name", "domain", "owner", "team", "health", "created_at"]
+        fields = ["id", "name", "domain", "owner", "team", "external_id", "health", "created_at"]
         read_only_fields = ["created_at"]
+        # external_id is unique in the team, which defaults to the owner's: the
+        # service checks it (DRF's validator would make the team required).
+        validators: list = []
 
     def create(self, validated_data):
         owner = validated_data.pop("owner", None) or self.context["request"].user
@@ -317,7 +314,9 @@ class AccountViewSet(IdempotentPostMixin, ConditionalMixin, RowListMixin, viewse
 # --- contacts ----------------------------------------------------------------------------
 
 
-CONTACT_COLUMNS = ("id", "account_id", "first_name", "last_name", "email", "phone", "title")
+CONTACT_COLUMNS = (
+    "id", "account_id", "first_name", "last_name", "email", "phone", "title", "external_id",
+)  # fmt: skip
 
 
 def contacts_json(rows: list[dict]) -> list[dict]:
@@ -331,6 +330,7 @@ def contacts_json(rows: list[dict]) -> list[dict]:
             "email": row["email"],
             "phone": row["phone"],
             "title": row["title"],
+            "external_id": row["external_id"],
         }
         for row in rows
     ]
@@ -349,7 +349,19 @@ class ContactSerializer(RowSerializer):
 
     class Meta(RowSerializer.Meta):
         model = Contact
-        fields = ["id", "account", "first_name", "last_name", "email", "phone", "title"]
+        fields = [
+            "id",
+            "account",
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "title",
+            "external_id",
+        ]
+        # external_id is unique in the account: the service checks it (DRF's
+        # validator would make it required).
+        validators: list = []
 
     def validate_account(self, account):
         if self.instance is not None and account.pk != self.instance.account_id:

@@ -5,6 +5,7 @@ own ValidationErrors the views show next to the fields they name (``add_service_
 """
 
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 from django import forms
@@ -40,7 +41,7 @@ class OwnerChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, user: User) -> str:
         name = user.get_full_name() or user.username
         if self.with_team:
-            return f"{name} · {user.team.name}"
+            return f"{name} · {user.team}"
         return f"{name} ({user.get_team_role_display().lower()})"
 
 
@@ -91,6 +92,12 @@ class AccountForm(forms.Form):
         return fields
 
 
+class SearchForm(forms.Form):
+    """The text of a search box. A form field refuses what no database text can hold (NUL)."""
+
+    q = forms.CharField(required=False)
+
+
 # --- contacts ----------------------------------------------------------------------------
 
 
@@ -111,6 +118,9 @@ class _ContactChoices:
     """Choices among contacts the view loaded once: a formset of many rows costs one query."""
 
     leading_choices: tuple = ()
+    # Declared here for the mixin's own methods; the form field classes define them.
+    choices: Any
+    coerce: Any
 
     def set_contacts(self, contacts: Iterable[Contact]) -> None:
         by_id = {str(contact.pk): contact for contact in contacts}

@@ -3,11 +3,15 @@
 import hashlib
 import hmac
 import secrets
+import unicodedata
+from datetime import datetime
+from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import connection, models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 
@@ -24,16 +28,43 @@ class Team(models.Model):
         return self.name
 
 
-class UserQuerySet(models.QuerySet):
-    def leads(self):
+def normalize_username(raw: str) -> str:
+    """A username as stored: NFKC (full-width and compatibility letters become plain ones), trimmed.
+
+    Sign-in, the sign-in throttle and the uniqueness of usernames all start from this, and
+    compare it without regard to case (``username_key``), so that no other spelling of a
+    name signs in as its owner or counts in a throttle bucket of its own.
+    """
+    return unicodedata.normalize("NFKC", raw).strip()
+
+
+def username_key(raw: str) -> str:
+    """What a username is compared by: its normal spelling, in lower case."""
+    return normalize_username(raw).lower()
+
+
+class UserManager(DjangoUserManager["User"]):
+    def named(self, raw: str) -> "models.QuerySet[User]":
+        """The user (at most one) whose username is ``raw`` in any spelling.
+
+        The database's ``lower(username)``, which the case-insensitive unique index holds
+        (a sign-in is one index probe), is compared with the key computed here: so every
+        name that signs in as a user has one and the same key, the one the throttle counts.
+        """
+        return self.alias(username_lower=Lower("username")).filter(username_lower=username_key(raw))
+
+    def get_by_natural_key(self, username):
+        # Every sign-in (API token, sign-in form, admin) finds its user here.
+        return self.named(str(username)).get()
+
+    def leads(self) -> "models.QuerySet[User]":
         """Active leads of a team: who ``User.is_lead`` says of one, and who can act on it."""
         return self.filter(
             team_role=User.Role.LEAD, team__isnull=False, is_superuser=False, is_active=True
         )
 
 
-class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):
-    pass
+USERNAME_TAKEN = "A user with that username already exists."
 
 
 class User(AbstractUser):
@@ -50,7 +81,7 @@ class User(AbstractUser):
     # belongs to no team.
     team_role = models.CharField("role", max_length=8, choices=Role.choices, default=Role.REP)
 
-    objects = UserManager()
+    objects: ClassVar[UserManager] = UserManager()
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
@@ -58,7 +89,17 @@ class User(AbstractUser):
             models.CheckConstraint(
                 condition=Q(team_role__in=["rep", "lead"]), name="user_role_valid"
             ),
+            models.UniqueConstraint(
+                Lower("username"),
+                name="user_username_case_insensitive",
+                violation_error_message=USERNAME_TAKEN,
+            ),
         ]
+
+    @classmethod
+    def normalize_username(cls, username):
+        # Django calls this when it creates a user (createsuperuser, the admin's forms).
+        return normalize_username(username) if isinstance(username, str) else username
 
     @property
     def role(self) -> str:
@@ -77,12 +118,19 @@ class User(AbstractUser):
         """A lead or an admin: reviews alerts and sees the team's pages."""
         return self.is_lead or self.is_superuser
 
+    @property
+    def role_description(self) -> str:
+        """The role and where it holds, as the audit log words it: "lead of Enterprise"."""
+        if self.is_superuser:
+            return "admin"
+        return f"{self.team_role} of {self.team.name if self.team else 'no team'}"
 
-class AccountQuerySet(models.QuerySet):
-    def active(self):
+
+class AccountQuerySet(models.QuerySet["Account"]):
+    def active(self) -> "AccountQuerySet":
         return self.filter(archived_at__isnull=True)
 
-    def in_band(self, band: str):
+    def in_band(self, band: str) -> "AccountQuerySet":
         """Those whose latest health is in ``band`` (an ``Account.Band``); "none": not computed."""
         if band == "none":
             return self.filter(health_score__isnull=True)
@@ -111,6 +159,10 @@ class Account(models.Model):
     team = models.ForeignKey(
         Team, on_delete=models.PROTECT, related_name="accounts", db_index=False
     )
+    # The account's id in another system (a CRM it came from, an ERP), for
+    # integrations and re-imports. NULL, not "", when absent: the per-team unique
+    # constraint skips NULLs.
+    external_id = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     # Archiving hides the relationship everywhere but keeps its history.
@@ -132,6 +184,9 @@ class Account(models.Model):
     health_digest = models.CharField(max_length=32, blank=True, default="", editable=False)
 
     objects = AccountQuerySet.as_manager()
+    # Not a column: the latest (computed_at, score) pairs that list pages attach for a
+    # sparkline (trust.selectors.attach_trends).
+    trend: list[tuple[datetime, float]]
 
     class Meta:
         ordering = ["name", "id"]
@@ -146,6 +201,11 @@ class Account(models.Model):
             ),
         ]
         constraints = [
+            models.UniqueConstraint(
+                fields=["team", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="account_external_id_unique_per_team",
+            ),
             models.CheckConstraint(
                 condition=Q(health_score__isnull=True)
                 | Q(health_score__gte=0, health_score__lte=100),
@@ -172,12 +232,21 @@ class Contact(models.Model):
     email = models.EmailField(blank=True, default="")
     phone = models.CharField(max_length=40, blank=True, default="")
     title = models.CharField(max_length=120, blank=True, default="")
+    # The person's id in another system; unique in the account (NULLs skipped).
+    external_id = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["last_name", "first_name", "id"]
         indexes = [models.Index(fields=["account", "last_name"], name="contact_account_name")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="contact_external_id_unique_per_account",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
@@ -272,3 +341,53 @@ _TOKEN_WITH_USER = (
     + f' FROM "{ApiToken._meta.db_table}" t JOIN "{User._meta.db_table}" u ON u.id = t.user_id'
     + " WHERE t.prefix = %s AND t.revoked_at IS NULL"
 )
+
+
+class AuditEventKind(models.TextChoices):
+    SIGNED_IN = "signed_in", "Signed in"
+    SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
+    TOKEN_CREATED = "token_created", "API token created"
+    TOKEN_REVOKED = "token_revoked", "API token revoked"
+    ROLE_CHANGED = "role_changed", "Role changed"
+
+
+class AuditEvent(models.Model):
+    """One entry of the audit log: a sign-in, a failed one, a token created or revoked, a role
+    changed; who it concerns, who acted, when and from which address.
+
+    Written by ``accounts.services`` (and for sign-ins by Django's sign-in signals), read by
+    admins in the admin, and never changed: the admin shows it read-only. The username is
+    kept as text beside the user, so an entry still says whom it was about once the user is
+    gone, and a failed sign-in says which name was tried even when no such user exists.
+    """
+
+    Kind = AuditEventKind
+
+    at = models.DateTimeField(default=timezone.now, editable=False)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    user = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_events"
+    )
+    username = models.CharField(max_length=150, blank=True, default="")
+    actor = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who acted: the user signing in, the admin changing a role; none for a command.",
+    )
+    address = models.CharField(max_length=64, blank=True, default="")
+    detail = models.CharField(max_length=300, blank=True, default="")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["-at", "-id"], name="auditevent_newest")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=AuditEventKind.values), name="auditevent_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.username or '?'} at {self.at:%Y-%m-%d %H:%M}"

@@ -4,9 +4,11 @@ The team scope is applied here, once: every endpoint and page starts from one
 of these querysets, so a forgotten filter shows nothing rather than everything.
 """
 
+from typing import cast
+
 from django.db.models import Q, QuerySet
 
-from accounts.models import Account, Contact, Team, User
+from accounts.models import Account, AccountQuerySet, Contact, Team, User
 
 
 def visible_to(queryset: QuerySet, user, *, via: str = "account") -> QuerySet:
@@ -45,9 +47,10 @@ def accounts_matching(accounts: QuerySet[Account], text: str) -> QuerySet[Accoun
     return accounts.filter(Q(name__icontains=text) | Q(domain__icontains=text))
 
 
-def accounts_in_band(accounts: QuerySet[Account], band: str) -> QuerySet[Account]:
+def accounts_in_band(accounts: QuerySet[Account], band: str) -> AccountQuerySet:
     """Those of ``accounts`` whose latest health is in ``band``; "none": not computed yet."""
-    return accounts.in_band(band)
+    # Every queryset of accounts is an AccountQuerySet (the model's manager makes them).
+    return cast(AccountQuerySet, accounts).in_band(band)
 
 
 def contacts_matching(contacts: QuerySet[Contact], text: str) -> QuerySet[Contact]:

@@ -6,9 +6,6 @@ here exactly as in the API; every change goes through ``accounts.services``.
 """
 
 from collections.abc import Callable
-from datetime import datetime
-from math import ceil
-from types import SimpleNamespace
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -21,11 +18,9 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from accounts import services
-from accounts.api import LoginRateThrottle
-from accounts.forms import AccountForm, ContactForm, add_service_errors
+from accounts.forms import AccountForm, ContactForm, SearchForm, add_service_errors
 from accounts.models import Account, Contact
 from accounts.selectors import (
     account_owner_choices,
@@ -36,8 +31,10 @@ from accounts.selectors import (
     contacts_of,
     contacts_visible_to,
 )
+from accounts.throttles import sign_in_wait
 from promises.forms import quick_due_dates
 from promises.selectors import account_timeline, open_promises_of
+from relcrm.moments import parse_moment
 from trust.selectors import attach_trends, latest_snapshot, relationship_rows
 
 PAGE_SIZE = 50
@@ -47,30 +44,19 @@ SEARCH_SIZE = 8
 # --- signing in --------------------------------------------------------------------------
 
 
-class LoginFormRateThrottle(LoginRateThrottle):
-    """The API's login throttle on the sign-in form: same rate, same cache counter.
-
-    ``LoginRateThrottle`` reads the username from DRF's ``request.data``; a form posts
-    it, so the form's fields are handed over in that shape.
-    """
-
-    def get_cache_key(self, request, view):
-        form_request = SimpleNamespace(
-            data=request.POST.dict(), META=request.META, headers=request.headers
-        )
-        return super().get_cache_key(form_request, view)
-
-
 class LoginView(auth_views.LoginView):
-    """Django's sign-in, refused with 429 after RELCRM_THROTTLE_LOGIN tries per address and name."""
+    """Django's sign-in, refused with 429 past the sign-in throttles (``accounts.throttles``).
+
+    The one sign-in page of the web UI and the admin; the audit log records each attempt
+    (``accounts.signals``).
+    """
 
     redirect_authenticated_user = True
 
     def post(self, request, *args, **kwargs):
-        throttle = LoginFormRateThrottle()
-        if throttle.allow_request(request, self):
+        wait = sign_in_wait(request, self)
+        if wait is None:
             return super().post(request, *args, **kwargs)
-        wait = ceil(throttle.wait() or 60)
         # An unbound form: a bound one would check the password while rendering its errors.
         form = self.form_class(request, initial={"username": request.POST.get("username", "")})
         response = self.render_to_response(
@@ -78,6 +64,11 @@ class LoginView(auth_views.LoginView):
         )
         response["Retry-After"] = str(wait)
         return response
+
+
+def bad_request(request, message: str) -> HttpResponse:
+    """A 400 page saying what is wrong with the request's parameters."""
+    return render(request, "400.html", {"message": message}, status=400)
 
 
 # --- account lists -----------------------------------------------------------------------
@@ -88,28 +79,45 @@ def relationship_page(request, accounts: QuerySet[Account]) -> Page:
     page = Paginator(relationship_rows(accounts, now=timezone.now()), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    attach_trends(request.user, page.object_list)
+    attach_trends(request.user, list(page.object_list))
     return page
 
 
-BAND_FILTERS = {
-    "healthy": "Healthy",
-    "watch": "Watch",
-    "at_risk": "At risk",
-    "none": "Not computed",
-}
+BAND_FILTERS = {**dict(Account.Band.choices), "none": "Not computed"}
 
 
-@login_required
-def account_list(request):
-    """Every account the user may see, filtered by band and a name or domain."""
+def search_text(request) -> str:
+    """The search box's text (``?q=``), trimmed; a ValidationError for text that cannot be one."""
+    form = SearchForm(request.GET)
+    if not form.is_valid():
+        raise ValidationError(list(form.errors["q"]))
+    return form.cleaned_data["q"]
+
+
+def listed_accounts(request) -> tuple[QuerySet[Account], str, str]:
+    """The accounts the account list shows for the request's filters, and those filters.
+
+    ``q``: a name or domain; ``band``: one of ``BAND_FILTERS``. The list and its CSV
+    export both start here, so the file holds what the page shows. A ValidationError
+    for a search text that cannot be one.
+    """
     accounts = accounts_visible_to(request.user)
-    query = request.GET.get("q", "").strip()
+    query = search_text(request)
     band = request.GET.get("band", "")
     if query:
         accounts = accounts_matching(accounts, query)
     if band in BAND_FILTERS:
         accounts = accounts_in_band(accounts, band)
+    return accounts, query, band
+
+
+@login_required
+def account_list(request):
+    """Every account the user may see, filtered by band and a name or domain."""
+    try:
+        accounts, query, band = listed_accounts(request)
+    except ValidationError as error:
+        return bad_request(request, error.messages[0])
     return render(
         request,
         "accounts/account_list.html",
@@ -125,7 +133,10 @@ def account_list(request):
 @login_required
 def search(request):
     """Quick search over accounts (name, domain) and contacts (name, e-mail, phone)."""
-    query = request.GET.get("q", "").strip()
+    try:
+        query = search_text(request)
+    except ValidationError as error:
+        return bad_request(request, error.messages[0])
     accounts, contacts = [], []
     if query:
         accounts = list(
@@ -150,17 +161,15 @@ def visible_account(user, pk: int) -> Account:
     return get_object_or_404(accounts_visible_to(user).select_related("owner", "team"), pk=pk)
 
 
-def _parse_moment(text: str) -> datetime | None:
-    try:
-        return parse_datetime(text)
-    except ValueError:
-        return None
-
-
 @login_required
 def account_detail(request, pk: int):
     account = visible_account(request.user, pk)
-    before = _parse_moment(request.GET.get("before", ""))
+    before = None
+    if request.GET.get("before"):  # where the "Show older" link starts the next page
+        try:
+            before = parse_moment(request.GET["before"])
+        except ValidationError as error:
+            return bad_request(request, error.messages[0])
     entries, older = account_timeline(request.user, account, before=before)
     context = {
         "account": account,
@@ -226,7 +235,7 @@ def _account_form(request, *, account: Account | None = None) -> AccountForm:
     """The account form; leads and admins also choose the owner, among the account's team."""
     user = request.user
     owners = None
-    if user.is_lead or user.is_superuser:
+    if user.is_reviewer:
         owners = account_owner_choices(user, team_id=account.team_id if account else None)
     if account is None:
         initial = {"owner": user.pk}

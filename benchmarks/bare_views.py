@@ -31,14 +31,14 @@ from promises.selectors import promises_visible_to
 PAGE_SIZE, MAX_PAGE_SIZE = 50, 200
 PROMISE_FIELDS = (
     "id", "account_id", "contact_id", "interaction_id", "owner_id", "description", "due_at",
-    "status", "kept_at", "created_at",
+    "status", "kept_at", "broken_at", "external_id", "created_at",
 )  # fmt: skip
 INTERACTION_FIELDS = (
     "id", "account_id", "kind", "direction", "occurred_at", "summary", "sentiment",
     "external_id", "logged_by_id", "created_at",
 )  # fmt: skip
 ACCOUNT_FIELDS = (
-    "id", "name", "domain", "owner_id", "team_id", "health_score", "health_band",
+    "id", "name", "domain", "owner_id", "team_id", "external_id", "health_score", "health_band",
     "health_confidence", "health_computed_at", "created_at",
 )  # fmt: skip
 
@@ -115,8 +115,11 @@ def _promise(row: dict, now) -> dict:
         "due_at": iso(row["due_at"]),
         "status": row["status"],
         "kept_at": iso(kept_at),
-        "kept_on_time": None if kept_at is None else kept_at <= row["due_at"],
+        "kept_on_time": None
+        if kept_at is None
+        else kept_at <= row["due_at"] and row["broken_at"] is None,
         "is_overdue": row["status"] == "open" and row["due_at"] < now,
+        "external_id": row["external_id"],
         "created_at": iso(row["created_at"]),
     }
 
@@ -143,6 +146,7 @@ def accounts(request, user) -> JsonResponse:
             "domain": row["domain"],
             "owner": row["owner_id"],
             "team": row["team_id"],
+            "external_id": row["external_id"],
             "health": health,
             "created_at": iso(row["created_at"]),
         }
@@ -250,7 +254,7 @@ WITH account AS (
     FROM interaction i, unnest(%(descriptions)s::text[], %(due_ats)s::timestamptz[])
         AS p(description, due_at)
     RETURNING id, account_id, contact_id, interaction_id, owner_id, description, due_at,
-        status, kept_at, created_at
+        status, kept_at, broken_at, external_id, created_at
 ), events AS (
     INSERT INTO promises_promiseevent (kind, at, note, new_due_at, by_id, promise_id)
     SELECT 'created', %(now)s, '', due_at, %(user)s, id FROM promises
@@ -293,7 +297,7 @@ def _log_interaction(request, user) -> JsonResponse:
         return JsonResponse({"account": ["Invalid pk - object does not exist."]}, status=400)
     # row_to_json writes times as PostgreSQL does; reparse them to write them as DRF does.
     for row in (interaction, *promises):
-        for name in ("occurred_at", "created_at", "due_at", "kept_at"):
+        for name in ("occurred_at", "created_at", "due_at", "kept_at", "broken_at"):
             if row.get(name):
                 row[name] = parse_datetime(row[name])
     made = [_promise(row, now) for row in promises]

@@ -129,7 +129,7 @@ def _execute(sql: str, params: dict | None = None) -> int:
         return cursor.rowcount
 
 
-def _fetch(sql: str, params: dict | None = None) -> list[tuple]:
+def _fetch(sql: str, params: dict | list | None = None) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
@@ -672,7 +672,7 @@ def _project_tables() -> list[str]:
     ]
     tables = [model._meta.db_table for model in models]
     tables += [
-        field.remote_field.through._meta.db_table
+        field.remote_field.through._meta.db_table  # type: ignore[union-attr]  # always set on M2M
         for model in models
         for field in model._meta.local_many_to_many
     ]

@@ -125,6 +125,7 @@ def fill(accounts: int, promises: int) -> None:
         due_at=timezone.now() - timedelta(days=400),
         status=Promise.Status.KEPT,
         kept_at=timezone.now() - timedelta(days=401),
+        created_at=timezone.now() - timedelta(days=402),
     )
     clone(first, promises - 1, PROMISE_COLUMNS, {"accounts": accounts})
     with connection.cursor() as cursor:

@@ -213,14 +213,16 @@ def run(n: int, seed: int, params: Params) -> None:
     print()
     print("Bands by true p")
     print(f"{'true p':>11} {'healthy':>8} {'watch':>6} {'at_risk':>8} {'mean score':>11}")
-    for low, high in ((0.3, 0.5), (0.5, 0.7), (0.7, 0.85), (0.85, 0.98)):
-        part = [r for r in rows if low <= r[0].p < high or (high == 0.98 and r[0].p == high)]
+    for p_low, p_high in ((0.3, 0.5), (0.5, 0.7), (0.7, 0.85), (0.85, 0.98)):
+        part = [
+            r for r in rows if p_low <= r[0].p < p_high or (p_high == 0.98 and r[0].p == p_high)
+        ]
         shares = {
             band: sum(r[1].band == band for r in part) / len(part)
             for band in ("healthy", "watch", "at_risk")
         }
         print(
-            f"{f'{low:.2f}-{high:.2f}':>11} {shares['healthy']:>8.0%} {shares['watch']:>6.0%}"
+            f"{f'{p_low:.2f}-{p_high:.2f}':>11} {shares['healthy']:>8.0%} {shares['watch']:>6.0%}"
             f" {shares['at_risk']:>8.0%} {statistics.fmean(r[1].score for r in part):>11.1f}"
         )
     print(f"\ntotal {time.perf_counter() - started:.1f} s")

@@ -35,7 +35,7 @@ class InteractionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["account__name", "=external_id"]
     paginator = EstimatedCountPaginator
     show_full_result_count = False
-    fields = [
+    fields = readonly_fields = (
         "account",
         "kind",
         "direction",
@@ -49,8 +49,7 @@ class InteractionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "promises",
         "created_at",
         "updated_at",
-    ]
-    readonly_fields = fields
+    )
 
     @admin.display(description="summary")
     def short_summary(self, interaction):

@@ -3,7 +3,6 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection
 from django.utils import timezone
-from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
@@ -18,7 +17,7 @@ from promises.api import PROMISE_COLUMNS, NestedPromiseSerializer, PromiseSerial
 from promises.models import Promise
 from relcrm.api.conditional import ConditionalMixin
 from relcrm.api.fields import RequestResponseField, VisibleRelatedField
-from relcrm.api.filters import FilterSet, IdFilter
+from relcrm.api.filters import FilterSet, IdFilter, MomentFilter
 from relcrm.api.idempotency import IdempotentPostMixin
 from relcrm.api.pagination import TimelinePagination
 from relcrm.api.rows import RowListMixin, RowSerializer, columns_of, iso
@@ -37,7 +36,7 @@ _CONTACTS_PRESENT = f"""
     FROM {Interaction.contacts.through._meta.db_table} AS present
     JOIN {Contact._meta.db_table} AS contact ON contact.id = present.contact_id
     WHERE present.interaction_id IN ({{ids}})
-    ORDER BY {", ".join(f"contact.{name}" for name in Contact._meta.ordering)}
+    ORDER BY {", ".join(f"contact.{name}" for name in Contact._meta.ordering or ())}
 """
 _PROMISES_MADE = f"""
     SELECT {", ".join(PROMISE_COLUMNS)} FROM {Promise._meta.db_table}
@@ -143,7 +142,7 @@ class InteractionSerializer(RowSerializer):
         read_only_fields = ["logged_by", "created_at"]
         # Replaying an external_id returns the interaction already logged (see
         # log_interaction), so the unique constraint must not turn it into a 400.
-        validators = []
+        validators: list = []
 
     def validate_occurred_at(self, value):
         if interaction_services.is_in_future(value):
@@ -198,8 +197,8 @@ class InteractionSerializer(RowSerializer):
 
 class InteractionFilter(FilterSet):
     contact = IdFilter(field_name="contacts", label="A contact was present")
-    occurred_after = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    occurred_after = MomentFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = MomentFilter(field_name="occurred_at", lookup_expr="lt")
 
     class Meta(RowSerializer.Meta):
         model = Interaction

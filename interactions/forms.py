@@ -6,6 +6,7 @@ from django.utils import timezone
 from accounts.forms import ContactsChoiceField
 from interactions import services as interaction_services
 from interactions.models import Interaction
+from relcrm.moments import MomentField
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -24,7 +25,8 @@ class InteractionForm(forms.Form):
         initial=Interaction.Direction.OUTBOUND,
         widget=forms.RadioSelect,
     )
-    occurred_at = forms.DateTimeField(
+    occurred_at = MomentField(
+        in_current_zone=True,
         label="When",
         initial=now_for_input,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),

@@ -48,6 +48,10 @@ class Interaction(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Not a column: the promises logged with it, set by the service that logs both so
+    # that its answer need not read them back.
+    promises_made: list
+
     class Meta:
         ordering = ["-occurred_at", "-id"]
         indexes = [

@@ -1,5 +1,6 @@
 """The "log interaction" page: one form for the touch-point and the commitments made in it."""
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -17,10 +18,17 @@ from promises.selectors import open_promises_of
 
 
 def _with_one_more_commitment(data):
-    """The posted data with one more (empty) commitment row: "add" without JavaScript."""
+    """The posted data with one more (empty) commitment row: "add" without JavaScript.
+
+    A count that is not one is left as posted: the formset then says it was tampered with.
+    """
     data = data.copy()
     key = "commitments-TOTAL_FORMS"
-    data[key] = str(int(data.get(key) or 0) + 1)
+    try:
+        count = forms.IntegerField(min_value=0).clean(data.get(key) or 0)
+    except ValidationError:
+        return data
+    data[key] = str(count + 1)
     return data
 
 

@@ -22,7 +22,7 @@ from accounts.admin import (
 from promises import services
 from promises.models import Alert, Promise, PromiseEvent
 
-EVENT_FIELDS = ["kind", "at", "by", "note", "old_due_at", "new_due_at"]
+EVENT_FIELDS = ("kind", "at", "by", "note", "old_due_at", "new_due_at")
 
 
 # --- promises ---------------------------------------------------------------------------
@@ -72,8 +72,8 @@ class KeptFilter(admin.SimpleListFilter):
         return queryset
 
 
-PROMISE_ORIGIN_FIELDS = ["account", "contact", "interaction", "owner"]
-PROMISE_STATUS_FIELDS = [
+PROMISE_ORIGIN_FIELDS = ("account", "contact", "interaction", "owner")
+PROMISE_STATUS_FIELDS = (
     "status",
     "due_at",
     "kept_at",
@@ -86,7 +86,7 @@ PROMISE_STATUS_FIELDS = [
     "reminded_for_due_at",
     "created_at",
     "updated_at",
-]
+)
 
 
 @admin.register(Promise)

@@ -24,8 +24,8 @@ from promises.models import (
 from promises.selectors import alerts_visible_to, promises_visible_to
 from relcrm.api.actions import transition, transition_action
 from relcrm.api.conditional import ConditionalMixin
-from relcrm.api.fields import VisibleRelatedField
-from relcrm.api.filters import FilterSet
+from relcrm.api.fields import MomentField, VisibleRelatedField
+from relcrm.api.filters import FilterSet, MomentFilter
 from relcrm.api.idempotency import IdempotentPostMixin
 from relcrm.api.pagination import IdCursorPagination
 from relcrm.api.rows import RowListMixin, RowSerializer, iso
@@ -43,12 +43,13 @@ ACTION_ONLY_FIELDS = {
     "account": "A promise cannot move to another account.",
     "owner": "A promise's owner cannot be changed.",
     "interaction": "A promise cannot move to another interaction.",
+    "external_id": "The external id cannot be changed.",
 }
 
 
 PROMISE_COLUMNS = (
     "id", "account_id", "contact_id", "interaction_id", "owner_id", "description", "due_at",
-    "status", "kept_at", "created_at",
+    "status", "kept_at", "broken_at", "external_id", "created_at",
 )  # fmt: skip
 
 
@@ -70,8 +71,9 @@ def promises_json(rows: list[dict], now: datetime | None = None, tz=None) -> lis
             "due_at": iso(row["due_at"], tz),
             "status": row["status"],
             "kept_at": iso(row["kept_at"], tz),
-            "kept_on_time": kept_on_time(row["kept_at"], row["due_at"]),
+            "kept_on_time": kept_on_time(row["kept_at"], row["due_at"], row["broken_at"]),
             "is_overdue": is_overdue(row["status"], row["due_at"], now),
+            "external_id": row["external_id"],
             "created_at": iso(row["created_at"], tz),
         }
         for row in rows
@@ -112,9 +114,13 @@ class PromiseSerializer(RowSerializer):
             "kept_at",
             "kept_on_time",
             "is_overdue",
+            "external_id",
             "created_at",
         ]
         read_only_fields = ["status", "kept_at", "created_at"]
+        # external_id is unique in the account: the service checks it (DRF's
+        # validator would make it required).
+        validators: list = []
 
     def validate(self, attrs):
         if self.instance is not None:
@@ -138,7 +144,7 @@ class NestedPromiseSerializer(serializers.Serializer):
     """A commitment made in an interaction, created with it."""
 
     description = serializers.CharField()
-    due_at = serializers.DateTimeField()
+    due_at = MomentField()
     contact = VisibleRelatedField(
         contacts_visible_to, model=Contact, allow_null=True, required=False
     )
@@ -146,8 +152,8 @@ class NestedPromiseSerializer(serializers.Serializer):
 
 class PromiseFilter(FilterSet):
     overdue = filters.BooleanFilter(method="filter_overdue", label="Open and past due")
-    due_before = filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
-    due_after = filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
+    due_before = MomentFilter(field_name="due_at", lookup_expr="lt")
+    due_after = MomentFilter(field_name="due_at", lookup_expr="gte")
 
     class Meta:
         model = Promise
@@ -159,11 +165,11 @@ class PromiseFilter(FilterSet):
 
 
 class KeepSerializer(serializers.Serializer):
-    kept_at = serializers.DateTimeField(required=False, source="at")
+    kept_at = MomentField(required=False, source="at")
 
 
 class RenegotiateSerializer(serializers.Serializer):
-    due_at = serializers.DateTimeField()
+    due_at = MomentField()
     note = serializers.CharField(allow_blank=True, required=False, default="")
 
 

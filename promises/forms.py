@@ -1,6 +1,7 @@
 """Forms of the web UI for commitments, their lifecycle actions and alert review."""
 
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django import forms
 from django.forms import formset_factory
@@ -128,7 +129,7 @@ class AlertFilterForm(forms.Form):
     def filters(self) -> dict:
         data = self.cleaned_data if self.is_valid() else {}
         status = data.get("status") or "unresolved"
-        lookups = {}
+        lookups: dict[str, Any] = {}
         if status == "unresolved":
             lookups["status__in"] = ["open", "acknowledged"]
         elif status != "all":

@@ -71,6 +71,9 @@ class Promise(models.Model):
     repaired_at = models.DateTimeField(null=True, blank=True)
     # The due time a "due soon" reminder was sent for; a renegotiated promise gets a new one.
     reminded_for_due_at = models.DateTimeField(null=True, blank=True)
+    # The promise's id in another system, for integrations and re-imports; unique in
+    # the account (NULLs skipped).
+    external_id = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -100,6 +103,11 @@ class Promise(models.Model):
             models.Index(fields=["owner", "status", "due_at"], name="promise_owner_status_due"),
         ]
         constraints = [
+            models.UniqueConstraint(
+                fields=["account", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="promise_external_id_unique_per_account",
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=["open", "kept", "broken", "released"]),
                 name="promise_status_valid",
@@ -118,6 +126,18 @@ class Promise(models.Model):
                 | (~Q(status="released") & Q(released_at__isnull=True)),
                 name="promise_released_at_iff_released",
             ),
+            # Nothing is delivered before it was promised, and a promise kept after it
+            # broke was kept after the break: a keep cannot be back-dated over either.
+            models.CheckConstraint(
+                condition=Q(kept_at__isnull=True) | Q(kept_at__gte=F("created_at")),
+                name="promise_kept_after_made",
+            ),
+            models.CheckConstraint(
+                condition=Q(kept_at__isnull=True)
+                | Q(broken_at__isnull=True)
+                | Q(kept_at__gte=F("broken_at")),
+                name="promise_kept_after_broken",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -125,7 +145,7 @@ class Promise(models.Model):
 
     @property
     def kept_on_time(self) -> bool | None:
-        return kept_on_time(self.kept_at, self.due_at)
+        return kept_on_time(self.kept_at, self.due_at, self.broken_at)
 
     def is_overdue(self, now=None) -> bool:
         return is_overdue(self.status, self.due_at, now or timezone.now())
@@ -136,19 +156,25 @@ class Promise(models.Model):
 # or counts by (for the querysets below, and for aggregates such as a keeping record).
 
 
-def kept_on_time(kept_at, due_at) -> bool | None:
-    """True when kept by the due time, False when kept late, None when not kept."""
-    return None if kept_at is None else kept_at <= due_at
+def kept_on_time(kept_at, due_at, broken_at) -> bool | None:
+    """True when kept by the due time, False when kept late, None when not kept.
+
+    A promise kept after it broke is kept late, always: even one broken before its
+    due time (a disclosed break) and delivered by it after all.
+    """
+    if kept_at is None:
+        return None
+    return kept_at <= due_at and broken_at is None
 
 
 def kept_on_time_condition() -> Q:
     """``kept_on_time`` is True."""
-    return Q(status=Promise.Status.KEPT, kept_at__lte=F("due_at"))
+    return Q(status=Promise.Status.KEPT, kept_at__lte=F("due_at"), broken_at__isnull=True)
 
 
 def kept_late_condition() -> Q:
     """``kept_on_time`` is False (including a broken promise kept later)."""
-    return Q(status=Promise.Status.KEPT, kept_at__gt=F("due_at"))
+    return Q(status=Promise.Status.KEPT) & (Q(kept_at__gt=F("due_at")) | Q(broken_at__isnull=False))
 
 
 def is_overdue(status: str, due_at, now) -> bool:

@@ -5,8 +5,10 @@ share: an account's timeline and open commitments, a rep's promise lists, the te
 promise-keeping record.
 """
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
@@ -194,7 +196,7 @@ def keeping_record(promises: QuerySet[Promise], *, now: datetime) -> dict[int, d
     (``kept_at <= due_at``), kept late (including a broken promise kept later), or
     broken and not kept since. ``open`` and ``overdue`` count what is open now.
     """
-    counts = {}
+    counts: dict[str, Count] = {}
     for days in RECORD_WINDOWS:
         since = now - timedelta(days=days)
         kept = Q(kept_at__gte=since)
@@ -204,8 +206,8 @@ def keeping_record(promises: QuerySet[Promise], *, now: datetime) -> dict[int, d
     open_now = Q(status=Status.OPEN)
     counts["open"] = Count("pk", filter=open_now)
     counts["overdue"] = Count("pk", filter=overdue_condition(now))
-    rows = promises.order_by().values("owner_id").annotate(**counts)
-    return {row.pop("owner_id"): row for row in rows}
+    rows: Iterable[Mapping[str, Any]] = promises.order_by().values("owner_id").annotate(**counts)
+    return {row["owner_id"]: {name: row[name] for name in counts} for row in rows}
 
 
 def team_glance(user) -> dict[str, int]:

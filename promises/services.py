@@ -9,18 +9,24 @@ web UI, the admin and the jobs all call these.
 import functools
 import logging
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Field, Model, Q, QuerySet
 from django.db.models.constants import OnConflict
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
 from accounts.models import Account, Contact, User
-from accounts.services import mark_health_stale, stale_mark
+from accounts.services import (
+    ask_for_recompute,
+    check_external_id,
+    mark_health_stale,
+    stale_mark,
+)
 from interactions import services as interaction_services
 from interactions.models import Interaction
 from promises.models import Alert, Promise, PromiseEvent
@@ -30,6 +36,8 @@ from relcrm.errors import TransitionNotAllowed
 logger = logging.getLogger(__name__)
 
 Status = Promise.Status
+
+PROMISE_EXTERNAL_ID_TAKEN = "Another promise of this account has this external id."
 
 
 def check_contact(contact: Contact | None, account: Account, field: str = "contact") -> None:
@@ -46,6 +54,11 @@ def _check_owner(owner: User, account: Account) -> None:
 def _lock(promise: Promise) -> Promise:
     """Re-read the promise under a row lock: the check and the change see one state."""
     return Promise.objects.select_for_update().get(pk=promise.pk)
+
+
+def _when(moment: datetime) -> str:
+    """A time as an error message names it: to the second, with its UTC offset."""
+    return timezone.localtime(moment).isoformat(timespec="seconds")
 
 
 def _refresh_from(target: Promise, source: Promise) -> Promise:
@@ -90,8 +103,12 @@ def create_promise(
     owner: User | None = None,
     contact: Contact | None = None,
     interaction: Interaction | None = None,
+    external_id: str | None = None,
 ) -> Promise:
-    """Record a commitment. A due time already past is accepted; the next sweep breaks it."""
+    """Record a commitment. A due time already past is accepted; the next sweep breaks it.
+
+    An ``external_id`` (its id in another system) is unique in the account.
+    """
     owner = owner or by
     _check_owner(owner, account)
     if interaction is not None and interaction.account_id != account.pk:
@@ -106,6 +123,9 @@ def create_promise(
         now=now,
     )
     promise.interaction = interaction
+    promise.external_id = check_external_id(
+        account.promises.all(), external_id, taken=PROMISE_EXTERNAL_ID_TAKEN
+    )
     promise.save(force_insert=True)
     _created_event(promise, by=by, now=now).save(force_insert=True)
     mark_health_stale(account.pk)
@@ -190,20 +210,18 @@ def log_interaction(
         external_id=external_id or None,
     )
     events = [_created_event(promise, by=logged_by, now=now) for promise in made]
-    # An outbound touch answers the inbound ones before it in the same statement.
+    # The account's stale mark, and the answer times of the inbound touches an outbound
+    # one answers, are written by the same statement.
+    also = [_update_sql(Account.objects.filter(pk=account.pk), **stale_mark())]
     outbound = direction == Interaction.Direction.OUTBOUND
-    answers = (
-        _update_sql(
-            interaction_services.answered_by(account.pk, occurred_at), answered_at=occurred_at
-        )
-        if outbound
-        else None
-    )
-    if not _insert_logged(interaction, contacts, made, events, answers):
+    if outbound:
+        answered = interaction_services.answered_by(account.pk, occurred_at)
+        also.append(_update_sql(answered, answered_at=occurred_at))
+    if not _insert_logged(interaction, contacts, made, events, also):
         # Another request logged the same external_id between our check and insert.
         return Interaction.objects.get(account=account, external_id=external_id), False
     _note_direction(interaction, answered=outbound)
-    mark_health_stale(account.pk)
+    ask_for_recompute(account.pk)
     # The caller may show them next: in hand, they need not be read back.
     interaction.promises_made = made
     return interaction, True
@@ -285,12 +303,12 @@ def _insert_logged(
     contacts: list[Contact],
     made: list[Promise],
     events: list,
-    also: tuple[str, list] | None = None,
+    also: Sequence[tuple[str, list]] = (),
 ) -> bool:
     """Insert the interaction with its contacts, promises and events; False if its id was taken.
 
-    ``also``: one more statement (text, params) run as part of it, only if the
-    interaction is inserted.
+    ``also``: more statements (text, params), UPDATEs ending in their WHERE clause,
+    run as part of it, only if the interaction is inserted.
     """
     text, interaction_fields, promise_fields, event_fields = _logged_statement()
 
@@ -307,11 +325,14 @@ def _insert_logged(
         *arrays(events, event_fields),
         list(dict.fromkeys(contact.pk for contact in contacts)),  # each person once
     ]
-    if also is not None:
-        text = text.format(also=f", also AS ({also[0]} AND EXISTS (SELECT FROM interaction))")
-        params += also[1]
-    else:
-        text = text.format(also="")
+    text = text.format(
+        also="".join(
+            f", also_{number} AS ({sql} AND EXISTS (SELECT FROM interaction))"
+            for number, (sql, _) in enumerate(also)
+        )
+    )
+    for _, also_params in also:
+        params += also_params
     with connection.cursor() as cursor:
         cursor.execute(text, params)
         written = cursor.fetchone()
@@ -384,16 +405,34 @@ def _repair_breaks_before(
 
 @transaction.atomic
 def keep_promise(promise: Promise, *, by: User | None, at: datetime | None = None) -> Promise:
-    """Mark a promise delivered: open -> kept, or broken -> kept (kept late)."""
+    """Mark a promise delivered: open -> kept, or broken -> kept (kept late).
+
+    ``at`` (when it was delivered; now by default) lies between the time the promise
+    was made and now, and for a broken promise at or after its break: a keep cannot
+    be back-dated over a break to turn it into an on-time keep. The database checks
+    both bounds too (``promise_kept_after_made``, ``promise_kept_after_broken``).
+    """
     now = timezone.now()
-    at = at or now
-    if at > now:
+    if at is not None and at > now:
         raise ValidationError({"kept_at": ["A promise cannot be kept in the future."]})
     locked = _lock(promise)
     if locked.status not in (Status.OPEN, Status.BROKEN):
         raise TransitionNotAllowed(f"A {locked.status} promise cannot be kept.")
-    if at < locked.created_at - timedelta(days=366):
-        raise ValidationError({"kept_at": ["This is long before the promise was made."]})
+    now = timezone.now()  # after the lock, so that its event follows the one before
+    at = at or now
+    if at < locked.created_at:
+        raise ValidationError(
+            {"kept_at": [f"This is before the promise was made ({_when(locked.created_at)})."]}
+        )
+    if locked.broken_at is not None and at < locked.broken_at:
+        raise ValidationError(
+            {
+                "kept_at": [
+                    f"This promise broke at {_when(locked.broken_at)}: "
+                    "it can only be kept at or after that, late."
+                ]
+            }
+        )
     locked.status = Status.KEPT
     locked.kept_at = at
     locked.save(update_fields=["status", "kept_at", "updated_at"])
@@ -409,8 +448,8 @@ def renegotiate_promise(
     promise: Promise, *, by: User | None, due_at: datetime, note: str = ""
 ) -> Promise:
     """Agree a new due time with the customer; only for open promises not yet due."""
-    now = timezone.now()
     locked = _lock(promise)
+    now = timezone.now()  # after the lock, so that its event follows the one before
     if locked.status != Status.OPEN:
         raise TransitionNotAllowed(f"A {locked.status} promise cannot be renegotiated.")
     if locked.due_at <= now:
@@ -442,8 +481,8 @@ def break_promise(promise: Promise, *, by: User | None, note: str = "") -> Promi
 
     Before the due time it is a *disclosed* break, after it a silent one.
     """
-    now = timezone.now()
     locked = _lock(promise)
+    now = timezone.now()  # after the lock, so that its event follows the one before
     if locked.status != Status.OPEN:
         raise TransitionNotAllowed(f"A {locked.status} promise cannot be broken.")
     changes = _broken_status(at=now, disclosed=now < locked.due_at)
@@ -486,8 +525,8 @@ def _broken_alert(promise_id, account_id, *, at: datetime) -> Alert:
 @transaction.atomic
 def release_promise(promise: Promise, *, by: User | None, note: str = "") -> Promise:
     """The customer released us from it: open -> released, neutral for trust."""
-    now = timezone.now()
     locked = _lock(promise)
+    now = timezone.now()  # after the lock, so that its event follows the one before
     if locked.status != Status.OPEN:
         raise TransitionNotAllowed(f"A {locked.status} promise cannot be released.")
     locked.status = Status.RELEASED
@@ -653,7 +692,7 @@ def _claim_sql(
     query = promises.query
     where, where_params = query.get_compiler(connection=connection).compile(query.where)
     set_sql, set_params = _set_clause(Promise, assign)
-    columns = ", ".join(quote(Promise._meta.get_field(name).column) for name in returning)
+    columns = ", ".join(quote(_column(Promise, name)) for name in returning)
     # ARRAY() runs the pick once and the UPDATE then reaches its rows by primary key;
     # with IN (...) the planner rescans every matching row for each batch.
     sql = (
@@ -667,11 +706,19 @@ def _claim_sql(
 def _set_clause(model, values: dict) -> tuple[str, list]:
     """``column = value, ...`` for an UPDATE of ``model``; ``F("<field>")`` names a column."""
     quote = connection.ops.quote_name
-    assignments, params = [], []
+    assignments: list[str] = []
+    params: list[Any] = []
     for name, value in values.items():
         field = model._meta.get_field(name)
         assignments.append(f"{quote(field.column)} = {_value_sql(value, field, params)}")
     return ", ".join(assignments), params
+
+
+def _column(model: type[Model], name: str) -> str:
+    """The column of ``model``'s field ``name`` (a concrete field, never a reverse relation)."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field) and field.column is not None, name
+    return field.column
 
 
 def _value_sql(value, field, params: list, *, source=None, prefix: str = "") -> str:
@@ -679,7 +726,8 @@ def _value_sql(value, field, params: list, *, source=None, prefix: str = "") -> 
     or, for ``F("<field>")``, that column of ``source`` (``field``'s model by default)."""
     if isinstance(value, F):
         source = source or field.model
-        return prefix + connection.ops.quote_name(source._meta.get_field(value.name).column)
+        # F keeps the name of the field it refers to in .name.
+        return prefix + connection.ops.quote_name(_column(source, value.name))  # type: ignore[attr-defined]
     params.append(field.get_db_prep_save(value, connection))
     return "%s"
 
@@ -699,7 +747,7 @@ def flag_overdue_promises(*, now: datetime | None = None, batch_size: int | None
     now = now or timezone.now()
     batch_size = batch_size or settings.RELCRM_SWEEP_BATCH_SIZE
     total = 0
-    while Promise.objects.overdue(now).exists():
+    while _sweepable(now).exists():
         broken = _flag_overdue_batch(now, batch_size)
         total += broken
         # A short batch means the rest is claimed by a concurrent sweep, or gone.
@@ -709,6 +757,16 @@ def flag_overdue_promises(*, now: datetime | None = None, batch_size: int | None
         # One message for the whole sweep: the stale-accounts job recomputes them all.
         queue.send_on_commit(task_names.COMPUTE_TRUST_HEALTH)
     return total
+
+
+def _sweepable(now: datetime) -> QuerySet[Promise]:
+    """What a sweep at ``now`` breaks: the promises overdue at ``now`` and made by then.
+
+    A sweep reads the time before it claims, so a promise recorded in between,
+    already past due, is left to the next sweep: broken at ``now``, its break
+    would come before its making.
+    """
+    return Promise.objects.overdue(now).filter(created_at__lte=now)
 
 
 @transaction.atomic
@@ -727,7 +785,7 @@ def _flag_overdue_batch(now: datetime, batch_size: int) -> int:
     """
     quote = connection.ops.quote_name
     claim, claim_params = _claim_sql(
-        Promise.objects.overdue(now),
+        _sweepable(now),
         _broken_status(at=now, disclosed=False),
         batch_size,
         ["id", "account_id"],
@@ -762,7 +820,9 @@ def _insert_per_promise(row, source: str, *, ignore_conflicts=False) -> tuple[st
     """
     model = type(row)
     quote = connection.ops.quote_name
-    columns, values, params = [], [], []
+    columns: list[str] = []
+    values: list[str] = []
+    params: list[Any] = []
     for field in model._meta.concrete_fields:
         if field.primary_key:
             continue

@@ -45,6 +45,7 @@ from promises.selectors import (
     promises_visible_to,
 )
 from relcrm.errors import TransitionNotAllowed
+from relcrm.ids import parse_id
 
 # --- my promises -------------------------------------------------------------------------
 
@@ -239,7 +240,7 @@ def alert_action(request, pk: int, action: str):
 def alert_bulk_acknowledge(request):
     """Acknowledge every checked open alert at once, all or none."""
     require_reviewer(request.user)
-    ids = [value for value in request.POST.getlist("alert") if value.isdigit()]
+    ids = [pk for pk in map(parse_id, request.POST.getlist("alert")) if pk is not None]
     # An alert acknowledged or resolved since the page was drawn is left as it is.
     alerts = alerts_visible_to(request.user).filter(pk__in=ids, status=Alert.Status.OPEN)
     try:
@@ -277,8 +278,9 @@ def team_view(request):
     user, now = request.user, timezone.now()
     teams = teams_visible_to(user)
     team = None
-    if user.is_superuser and request.GET.get("team", "").isdigit():
-        team = teams.filter(pk=request.GET["team"]).first()
+    asked = parse_id(request.GET.get("team", ""))
+    if user.is_superuser and asked is not None:
+        team = teams.filter(pk=asked).first()
     team = team or (user.team if user.team_id else teams.first())
     context = {"team": team, "teams": teams if user.is_superuser else None}
     if team is not None:

@@ -249,7 +249,7 @@ SUMMARIES = {
         "Note: budget for {topic} approved on their side.",
     ),
 }
-MOOD = {
+MOOD: dict[int | None, str] = {
     -2: " They are unhappy and mentioned looking at other suppliers.",
     -1: " Some frustration about delays.",
     0: "",
@@ -483,14 +483,14 @@ class _Planner:
             direction = "inbound"
         sentiment = None if kind == "note" else rng.choices((-2, -1, 0, 1, 2), profile.mood)[0]
         contact = rng.randrange(len(account.contacts))
-        contacts = () if kind == "note" else (contact,)
+        contacts: tuple[int, ...] = () if kind == "note" else (contact,)
         if kind == "meeting" and len(account.contacts) > 1:
             contacts = tuple(range(len(account.contacts)))
         topic = rng.choice(account.topics)
         summary = rng.choice(SUMMARIES[(kind, direction)]).format(
             contact=account.contacts[contact].first_name, topic=topic
         )
-        promises = ()
+        promises: tuple[PromisePlan, ...] = ()
         if kind in ("call", "email", "meeting") and rng.random() < (
             0.5 if kind == "meeting" else 0.4
         ):
@@ -639,6 +639,7 @@ class _Planner:
         promise = self.plan_present_touch(
             account, now - timedelta(days=6), now - timedelta(days=6), now + timedelta(days=1)
         )
+        assert promise.contact is not None  # a present touch names the contact it was with
         contact = account.contacts[promise.contact].first_name
         note = self.note("renegotiated", contact)
         self.add(
@@ -824,6 +825,7 @@ class _Player:
                     self.promises[step.promise], by=self.users[step.by], note=step.note
                 )
             case Transition(action="renegotiate"):
+                assert step.due_at is not None  # a renegotiation always plans its new time
                 promise_services.renegotiate_promise(
                     self.promises[step.promise],
                     by=self.users[step.by],

@@ -11,10 +11,13 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+import csp.constants as csp
 import dj_database_url
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 from relcrm import task_names
+from relcrm.secret_key import local_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("RELCRM_VAR_DIR", BASE_DIR / "var"))
@@ -42,14 +45,29 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", False)
-# A random key per checkout keeps a laptop safe without configuration; production
-# must set SECRET_KEY so that sessions survive restarts and are shared by workers.
-SECRET_KEY = env_str("SECRET_KEY") or "insecure-dev-only-" + str(BASE_DIR)
+# Production sets SECRET_KEY: sessions, password-reset links and CSRF tokens are signed
+# with it, so it must be secret, and the same for every process. A key that is not set is
+# never guessed at: with DEBUG on (a laptop: make run) a random one is kept under var/.
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. relcrm does not start without it while DEBUG is off: set "
+            "SECRET_KEY to a long random value, the same for every process, for example the "
+            "output of: python -c 'import secrets; print(secrets.token_urlsafe(50))'. "
+            "For development, DEBUG=1 (as make run sets) keeps a random key in var/secret_key."
+        )
+    SECRET_KEY = local_secret_key(VAR_DIR)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+# How many proxies stand in front of the web processes. Each appends the address it saw
+# to X-Forwarded-For, so the client's is that many entries from the right; with none in
+# front the header is the client's own words and never trusted (REMOTE_ADDR counts).
+RELCRM_TRUSTED_PROXIES = env_int("RELCRM_TRUSTED_PROXIES", 0)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, signing in on the web UI's own (throttled) sign-in page.
+    "accounts.admin_site.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -62,12 +80,14 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "csp",
     # The project package itself: the web UI's template tags and static files.
     "relcrm",
     "accounts",
     "interactions",
     "promises",
     "trust",
+    "imports",
 ]
 
 MIDDLEWARE = [
@@ -79,6 +99,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -185,10 +206,13 @@ REST_FRAMEWORK = {
         "relcrm.api.throttling.AnonRateThrottle",
         "relcrm.api.throttling.UserRateThrottle",
     ],
+    # The client address of every throttle (and of the sign-in audit): see RELCRM_TRUSTED_PROXIES.
+    "NUM_PROXIES": RELCRM_TRUSTED_PROXIES,
     "DEFAULT_THROTTLE_RATES": {
         "user": env_str("RELCRM_THROTTLE_USER", "1000/minute"),
         "anon": env_str("RELCRM_THROTTLE_ANON", "60/minute"),
         "login": env_str("RELCRM_THROTTLE_LOGIN", "10/minute"),
+        "login_username": env_str("RELCRM_THROTTLE_LOGIN_USERNAME", "50/hour"),
     },
     "DATETIME_FORMAT": "iso-8601",
     "COERCE_DECIMAL_TO_STRING": False,
@@ -303,6 +327,9 @@ CELERY_BEAT_SCHEDULE = {
 # Whether a write sends the one-account recompute after commit. The periodic job
 # picks up every stale account anyway; tests switch this off unless they test it.
 RELCRM_RECOMPUTE_ON_WRITE = env_bool("RELCRM_RECOMPUTE_ON_WRITE", True)
+# A write skips asking for a recompute already asked for and not started, noted in the
+# cache: only when the cache is Redis, shared with the workers that start the recompute.
+RELCRM_RECOMPUTE_ASK_ONCE = bool(REDIS_URL)
 RELCRM_REMINDER_WINDOW_HOURS = env_int("RELCRM_REMINDER_WINDOW_HOURS", 24)
 RELCRM_REMINDER_BATCH_SIZE = env_int("RELCRM_REMINDER_BATCH_SIZE", 500)
 # Promises broken per transaction by the overdue sweep: bounds how long it holds row locks.
@@ -321,11 +348,45 @@ LOGGING = {
     },
 }
 
-if not DEBUG:
-    SESSION_COOKIE_HTTPONLY = True
-    CSRF_COOKIE_SAMESITE = "Lax"
-    X_FRAME_OPTIONS = "DENY"
-    SECURE_CONTENT_TYPE_NOSNIFF = True
+# --- HTTPS and the browser's protections ---------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+# The site is served over HTTPS only (directly, or by the proxies in front): redirect plain
+# HTTP, tell browsers to use nothing else for a year (HSTS, subdomains included), and send
+# the session and CSRF cookies over HTTPS alone. `check --deploy` is then clean.
+RELCRM_HTTPS = env_bool("RELCRM_HTTPS", False)
+if RELCRM_HTTPS:
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = 365 * 24 * 3600
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    if RELCRM_TRUSTED_PROXIES:
+        # Behind proxies TLS ends at the outermost, which says so in X-Forwarded-Proto. Only
+        # a trusted proxy is believed, and it must set (not pass on) the client's header.
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp): scripts, styles and everything else from this site
+# only; inline code runs only with the answer's nonce (``request.csp_nonce``, added to the
+# header when a template uses it), so injected markup cannot run a script. Images may be
+# data: URIs (the API docs' icons); nothing may frame a page, nor change its base URL.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF, csp.NONCE],
+        "style-src": [csp.SELF, csp.NONCE],
+        "img-src": [csp.SELF, "data:"],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.NONE],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+    }
+}
+# HSTS preload (W021) is left to whoever owns the domain: it puts every subdomain on
+# every browser's HTTPS-only list, for months after a change of mind.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 # Trust health: overrides of trust.model.Params (half-lives, priors, severities,
 # weights, bands; see trust/MODEL.md for each and its default), as a JSON object.
 RELCRM_TRUST_PARAMS = json.loads(env_str("RELCRM_TRUST_PARAMS") or "{}")

@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from accounts import views as accounts
+from imports import views as imports
 from interactions import views as interactions
 from promises import views as promises
 from relcrm import views as home
@@ -24,6 +25,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("search/", accounts.search, name="search"),
     path("accounts/", accounts.account_list, name="account-list"),
+    path("accounts/export/", imports.export_accounts, name="account-list-export"),
     path("accounts/new/", accounts.account_create, name="account-create"),
     path("accounts/<int:pk>/", accounts.account_detail, name="account-detail"),
     path("accounts/<int:pk>/edit/", accounts.account_edit, name="account-edit"),
@@ -34,8 +36,10 @@ urlpatterns = [
     path("accounts/<int:pk>/health/", trust.account_health, name="account-health"),
     path("accounts/<int:pk>/log/", interactions.log_interaction, name="log-interaction"),
     path("promises/", promises.my_promises_page, name="my-promises"),
+    path("promises/export/", imports.export_my_promises, name="my-promises-export"),
     *action_routes("promise", promises.promise_action, promises.PROMISE_ACTIONS),
     path("alerts/", promises.alert_inbox, name="alert-inbox"),
+    path("alerts/export/", imports.export_alerts, name="alert-inbox-export"),
     path("alerts/acknowledge/", promises.alert_bulk_acknowledge, name="alert-bulk-acknowledge"),
     *action_routes("alert", promises.alert_action, ("acknowledge", "resolve")),
     path("team/", promises.team_view, name="team"),

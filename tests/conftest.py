@@ -8,6 +8,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.models import ApiToken
+from relcrm.api.throttling import WindowRateThrottle
 from tests.factories import AdminFactory, LeadFactory, TeamFactory, UserFactory
 
 REQUIRE_SERVICES = os.environ.get("RELCRM_REQUIRE_SERVICES") == "1"
@@ -42,9 +43,15 @@ def pytest_runtest_makereport(item, call):
         report.longrepr = f"skipped in CI, where every service is present: {report.longrepr}"
 
 
+# Half-way through a minute and an hour: a test's requests never straddle two windows.
+THROTTLE_CLOCK = 500_000 * 3600 + 1830.0
+
+
 @pytest.fixture(autouse=True)
-def _isolated(settings):
-    """Each test starts with empty throttle counters and no recompute messages sent."""
+def _isolated(settings, monkeypatch):
+    """Each test starts with empty throttle counters, in one window of the throttles'
+    clock, and no recompute messages sent."""
+    monkeypatch.setattr(WindowRateThrottle, "timer", staticmethod(lambda: THROTTLE_CLOCK))
     settings.RELCRM_RECOMPUTE_ON_WRITE = False
     # Hashing strength is not under test here; a fast hasher keeps sign-ins cheap.
     settings.PASSWORD_HASHERS = [

@@ -1,7 +1,7 @@
 """factory_boy factories for every model; each builds a consistent team-scoped row."""
 
 import functools
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import factory
 from django.contrib.auth.hashers import make_password
@@ -54,7 +54,7 @@ class LeadFactory(UserFactory):
 
 
 class AdminFactory(UserFactory):
-    team = None
+    team = None  # type: ignore[assignment]  # an admin belongs to no team
     is_superuser = True
     is_staff = True
 
@@ -94,6 +94,12 @@ class InteractionFactory(factory.django.DjangoModelFactory):
     logged_by = factory.LazyAttribute(lambda i: i.account.owner)
 
 
+def _made_by_then(promise) -> datetime:
+    """Now, or the promise's earliest outcome if it is given one: nothing precedes its making."""
+    moments = [promise.kept_at, promise.broken_at, promise.released_at]
+    return min([timezone.now(), *(moment for moment in moments if moment is not None)])
+
+
 class PromiseFactory(factory.django.DjangoModelFactory):
     """An open promise due in three days, with its ``created`` event."""
 
@@ -105,6 +111,10 @@ class PromiseFactory(factory.django.DjangoModelFactory):
     owner = factory.LazyAttribute(lambda p: p.account.owner)
     description = factory.Faker("sentence")
     due_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=3))
+    kept_at = None
+    broken_at = None
+    released_at = None
+    created_at = factory.LazyAttribute(_made_by_then)
 
     @factory.post_generation
     def created_event(obj, create, extracted, **kwargs):

@@ -89,6 +89,7 @@ def test_every_model_of_the_apps_has_an_admin_page():
         "accounts.Account",
         "accounts.Contact",
         "accounts.ApiToken",
+        "accounts.AuditEvent",
         "interactions.Interaction",
         "promises.Promise",
         "promises.PromiseEvent",

@@ -201,12 +201,12 @@ def test_patch_bodies_list_only_what_a_patch_may_change(schema):
 
     assert patchable("PatchedPromiseRequest") == {"contact", "description"}
     assert patchable("PatchedContactRequest") == {
-        "first_name", "last_name", "email", "phone", "title",
+        "first_name", "last_name", "email", "phone", "title", "external_id",
     }  # fmt: skip
     assert patchable("PatchedInteractionRequest") == {
         "contacts", "kind", "direction", "occurred_at", "summary", "sentiment",
     }  # fmt: skip
-    assert patchable("PatchedAccountRequest") == {"name", "domain", "owner", "team"}
+    assert patchable("PatchedAccountRequest") == {"name", "domain", "owner", "team", "external_id"}
 
 
 def _descriptions(node, where=""):

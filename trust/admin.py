@@ -15,7 +15,7 @@ class TrustSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["band"]
     list_select_related = ["account"]
     search_fields = ["account__name"]
-    fields = [
+    fields = readonly_fields = (
         "account",
         "computed_at",
         "as_of",
@@ -24,8 +24,7 @@ class TrustSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "confidence",
         "explanation_text",
         "components_json",
-    ]
-    readonly_fields = fields
+    )
     # Newest first by the primary key: a nightly run adds a snapshot per account,
     # and sorting millions of them by time on every page load is not cheap.
     ordering = ["-id"]

@@ -59,8 +59,8 @@ def _sum(predicate: str, value: str | None = None) -> str:
 def _promise_columns() -> dict[str, str]:
     """Each promise field of ``Evidence`` and its aggregate over the account's promises."""
     kept = _by("kept_at")
-    on_time = f"({kept} AND kept_at <= due_at)"
-    late = f"({kept} AND kept_at > due_at)"
+    on_time = f"({kept} AND kept_at <= due_at AND broken_at IS NULL)"
+    late = f"({kept} AND (kept_at > due_at OR broken_at IS NOT NULL))"
     broken = f"(NOT {kept} AND {_by('broken_at')})"
     silent = f"({broken} AND broken_at >= due_at)"
     disclosed = f"({broken} AND broken_at < due_at)"
@@ -253,7 +253,7 @@ def server_cursor() -> psycopg.Cursor:
 def _by_account(cursor: psycopg.Cursor, sql: str, values: dict) -> dict[int, dict]:
     """Each account's row of ``sql``, as a dict of its columns by name (but the account's id)."""
     cursor.execute(sql, values)
-    _, *names = (column.name for column in cursor.description)
+    _, *names = (column.name for column in cursor.description or ())
     return {account_id: dict(zip(names, rest, strict=True)) for account_id, *rest in cursor}
 
 

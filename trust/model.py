@@ -18,8 +18,9 @@ Columns the model reads (the write path keeps them up to date)
 Promise row (`PromiseRow`):
     created_at          when the promise was made (rows created after `as_of` are ignored).
     due_at              the current due time (after any renegotiation).
-    kept_at             when it was delivered, else NULL. Kept late when `kept_at > due_at`
-                        (a broken promise that is kept later keeps its `broken_at`).
+    kept_at             when it was delivered, else NULL. Kept late when `kept_at > due_at`,
+                        or when it broke first (a broken promise that is kept later keeps its
+                        `broken_at`, and `kept_at >= broken_at`: a check constraint).
     broken_at           when it was broken, else NULL; kept when a broken promise is later kept.
                         Broken before `due_at` is a *disclosed* break, at or after it *silent*.
     released_at         when the customer released us from it, else NULL.
@@ -56,8 +57,8 @@ SQL notation used in the field docstrings
     :repair_window  params.repair_window_days as an interval (Django: F("broken_at") + timedelta)
 Promise predicates, every one also requiring `created_at <= :as_of`:
     kept       by(kept_at)
-    on_time    kept AND kept_at <= due_at
-    late       kept AND kept_at > due_at
+    on_time    kept AND kept_at <= due_at AND broken_at IS NULL
+    late       kept AND (kept_at > due_at OR broken_at IS NOT NULL)
     broken     NOT kept AND by(broken_at)
     silent     broken AND broken_at >= due_at
     disclosed  broken AND broken_at < due_at
@@ -431,7 +432,7 @@ def promise_outcome(row: PromiseRow, as_of: datetime) -> PromiseOutcome | None:
         return None
     if _by(row.kept_at, as_of):
         assert row.kept_at is not None
-        return "on_time" if row.kept_at <= row.due_at else "late"
+        return "on_time" if row.kept_at <= row.due_at and row.broken_at is None else "late"
     if _by(row.broken_at, as_of):
         assert row.broken_at is not None
         return "silent" if row.broken_at >= row.due_at else "disclosed"
@@ -566,13 +567,12 @@ def evidence_from_rows(
                 sums.add("inbound_expected", weight)
                 count("inbound_expected_count")
 
-    masses = {name: sums.total(name) for name in sums.terms}
+    totals: dict[str, Any] = {name: sums.total(name) for name in sums.terms} | counts
     return Evidence(
         as_of=as_of,
         first_interaction_at=first,
         last_interaction_at=last,
-        **masses,
-        **counts,
+        **totals,
     )
 
 

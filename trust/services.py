@@ -20,7 +20,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -402,7 +402,7 @@ def _chunks(ids: Iterator[int], size: int) -> Iterator[list[int]]:
 _DONE = object()
 
 
-def _read_ahead(chunks: Iterator[Any], read: Callable[[Any], Any]) -> Iterator[tuple[Any, Any]]:
+def _read_ahead(chunks: Iterator[Any], read: Callable[[Any], Any]) -> Generator[tuple[Any, Any]]:
     """``(chunk, read(chunk))`` for each chunk, the next read already under way.
 
     A second thread reads on a connection of its own (Django's are per thread)

@@ -2,13 +2,19 @@
 
 from celery import shared_task
 
+from accounts.services import recompute_started
 from relcrm import queue, task_names
 from trust import services
 
 
 @shared_task(name=task_names.COMPUTE_ACCOUNT_HEALTH)
 def compute_account_health(account_id: int) -> str:
-    """Recompute one account's health right after a write to it (sent on commit)."""
+    """Recompute one account's health right after a write to it (sent on commit).
+
+    First it lets the next write ask again (``accounts.services._ask_once``): any
+    write that commits from now on is either read here or asks for another run.
+    """
+    recompute_started(account_id)
     return str(services.compute_account_health(account_id))
 
 

@@ -397,7 +397,9 @@ def run(bench: Bench) -> list[Figure]:
     seconds = int(os.environ.get("BENCH_DURATION", "5"))
     workers = int(os.environ.get("BENCH_WORKERS", "3"))
     heavy = Account.objects.get(pk=HEAVY_ACCOUNT_ID)
-    lead = User.objects.filter(team_id=heavy.team_id, team_role=User.Role.LEAD).first()
+    lead = User.objects.leads().filter(team_id=heavy.team_id).first()
+    if lead is None:
+        raise SystemExit("the benchmark data has no lead in the heaviest team: run make bench-data")
     team_accounts = list(
         Account.objects.active().filter(team_id=heavy.team_id).values_list("id", flat=True)
     )

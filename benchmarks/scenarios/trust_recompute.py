@@ -201,7 +201,7 @@ def _spread(as_of: datetime, active: int) -> float:
 
 def _spread_runs(bench: Bench, saved: "SavedHealth", as_of: datetime, active: int) -> dict:
     """Seconds of each run of the spread recompute, by number of worker processes."""
-    spread = {}
+    spread: dict[int, list[float]] = {}
     for concurrency in WORKER_COUNTS:
         bench.log(f"trust: the recompute over {concurrency} Celery worker process(es)")
         worker = start_worker(concurrency)

@@ -35,11 +35,12 @@ def _matches(header: str, current: str) -> bool:
 
 
 def is_one_object(response) -> bool:
-    """A 200 or 201 whose body is one object (not a page of them)."""
+    """A 200 or 201 whose body is one object (not a page of them, nor a streamed file)."""
+    data = getattr(response, "data", None)
     return (
         response.status_code in (status.HTTP_200_OK, status.HTTP_201_CREATED)
-        and isinstance(response.data, dict)
-        and "results" not in response.data
+        and isinstance(data, dict)
+        and "results" not in data
     )
 
 

@@ -1,12 +1,12 @@
-"""Serializer fields that respect the caller's visibility."""
+"""Serializer fields that respect the caller's visibility, and times that carry their offset."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 from rest_framework.fields import empty
 
-# Ids are BigAutoFields: a larger number cannot be one, and the database would
-# refuse to compare it (a 500 for the caller).
-MAX_ID = 2**63 - 1
+from relcrm.ids import MAX_ID
+from relcrm.moments import check_moment
 
 
 class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
@@ -92,3 +92,18 @@ class RequestResponseFieldSchema(OpenApiSerializerFieldExtension):
     def map_serializer_field(self, auto_schema, direction):
         shape = self.target.write if direction == "request" else self.target.read
         return auto_schema._map_serializer_field(shape, direction)
+
+
+class MomentField(serializers.DateTimeField):
+    """A time, by the rule every time relcrm is given follows (``relcrm.moments``).
+
+    Every time a request may carry is one of these: ``RowSerializer`` maps the
+    models' ``DateTimeField`` to it, and serializers of their own declare it.
+    """
+
+    def enforce_timezone(self, value):
+        try:
+            value = check_moment(value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages, code=error.code) from None
+        return super().enforce_timezone(value)

@@ -1,19 +1,12 @@
 """Filter sets for the API that cannot be used to probe another team's data."""
 
-from django import forms
 from django.db import models
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from relcrm.api.fields import MAX_ID
-
-
-class IdField(forms.IntegerField):
-    """An integer in the range of ids: the database is never asked a number it cannot hold."""
-
-    def __init__(self, **kwargs):
-        super().__init__(min_value=kwargs.pop("min_value", 1), max_value=MAX_ID, **kwargs)
+from relcrm.ids import IdField
+from relcrm.moments import MomentField
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -30,11 +23,19 @@ class IdFilter(filters.NumberFilter):
     field_class = IdField
 
 
+class MomentFilter(filters.IsoDateTimeFilter):
+    """A time in ISO 8601, by the rule every time relcrm is given follows (``relcrm.moments``)."""
+
+    field_class = MomentField
+
+
 class FilterSet(filters.FilterSet):
-    """The base of every API filter set: foreign keys in ``Meta.fields`` become ``IdFilter``."""
+    """The base of every API filter set: foreign keys in ``Meta.fields`` become ``IdFilter``,
+    times ``MomentFilter``."""
 
     FILTER_DEFAULTS = {
         **filters.FilterSet.FILTER_DEFAULTS,
+        models.DateTimeField: {"filter_class": MomentFilter},
         models.ForeignKey: {"filter_class": IdFilter},
         models.OneToOneField: {"filter_class": IdFilter},
         models.ManyToManyField: {"filter_class": IdFilter},

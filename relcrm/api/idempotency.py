@@ -117,9 +117,8 @@ class IdempotentPostMixin:
         if record is not None:
             if status.is_success(response.status_code):
                 record.status = response.status_code
-                record.body = (
-                    "" if response.data is None else JSONRenderer().render(response.data).decode()
-                )
+                data = getattr(response, "data", None)  # none for a streamed answer
+                record.body = "" if data is None else JSONRenderer().render(data).decode()
                 record.save(update_fields=["status", "body"])
             else:
                 # Nothing was written; the key is not used up by an error.

@@ -19,10 +19,13 @@ schema.
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
+from django.db import models
 from django.db.models import Manager
 from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.response import Response
+
+from relcrm.api.fields import MomentField
 
 
 def iso(moment: datetime | None, tz=None) -> str | None:
@@ -57,6 +60,10 @@ class RowSerializer(serializers.ModelSerializer):
 
     columns: tuple[str, ...] = ()
     represent: Callable[[list[dict]], list[dict]]
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: MomentField,
+    }
     #: The fields a PATCH may not change, each with the message it answers; the
     #: schema leaves them out of the PATCH body (relcrm.api.schema).
     unpatchable: Mapping[str, str] = {}

@@ -1,10 +1,11 @@
 """The versioned API: one router, every app's endpoints."""
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import AccountViewSet, ContactViewSet, TeamViewSet, TokenView, UserViewSet
+from imports.api import EXPORTS
 from interactions.api import InteractionViewSet
 from promises.api import AlertViewSet, PromiseViewSet
 from trust.api import AccountHealthHistoryView, AccountHealthView
@@ -24,6 +25,11 @@ router.register("promises", PromiseViewSet, basename="promise")
 router.register("alerts", AlertViewSet, basename="alert")
 
 urlpatterns = [
+    # Before the router's routes, whose detail pattern would take "export" for an id.
+    *(
+        path(f"{resource}/export/", view.as_view({"get": "list"}), name=f"{resource}-export")
+        for resource, view in EXPORTS.items()
+    ),
     path("accounts/<int:pk>/health/", AccountHealthView.as_view(), name="account-health"),
     path(
         "accounts/<int:pk>/health/history/",
@@ -32,6 +38,12 @@ urlpatterns = [
     ),
     path("auth/token/", TokenView.as_view(), name="auth-token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # The split view serves the docs' setup script from the same URL (?script), so that
+    # the page needs no inline script under the Content-Security-Policy.
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api:schema", template_name="api_docs.html"),
+        name="docs",
+    ),
     path("", include(router.urls)),
 ]

@@ -11,11 +11,23 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from accounts.models import Account
+from trust.services import params as trust_params
+
 register = template.Library()
 
-BAND_LABELS = {"healthy": "Healthy", "watch": "Watch", "at_risk": "At risk"}
-# The score bands (docs/architecture.md, "Trust health"), drawn behind the history chart.
-BAND_RANGES = (("healthy", 70, 100), ("watch", 40, 70), ("at_risk", 0, 40))
+BAND_LABELS = dict(Account.Band.choices)
+
+
+def band_ranges() -> tuple[tuple[str, float, float], ...]:
+    """Each band's (name, lowest score, highest score), drawn behind the history chart."""
+    model = trust_params()
+    return (
+        (Account.Band.HEALTHY, model.healthy_from, 100),
+        (Account.Band.WATCH, model.watch_from, model.healthy_from),
+        (Account.Band.AT_RISK, 0, model.watch_from),
+    )
+
 
 Point = tuple[datetime, float]
 
@@ -135,12 +147,13 @@ def history_chart(points: Sequence[Point]) -> str:
     def y(score: float) -> float:
         return _scale(score, 100, 0, top, bottom)
 
+    ranges = band_ranges()
     bands = format_html_join(
         "",
         '<rect class="zone zone-{}" x="{}" y="{}" width="{}" height="{}"/>',
         (
             (band, left, _n(y(high)), right - left, _n(y(low) - y(high)))
-            for band, low, high in BAND_RANGES
+            for band, low, high in ranges
         ),
     )
     grid = format_html_join(
@@ -148,14 +161,14 @@ def history_chart(points: Sequence[Point]) -> str:
         '<line class="grid" x1="{}" x2="{}" y1="{}" y2="{}"/>'
         '<text class="axis" x="{}" y="{}" text-anchor="end">{}</text>',
         (
-            (left, right, _n(y(mark)), _n(y(mark)), left - 6, _n(y(mark) + 4), mark)
-            for mark in (0, 40, 70, 100)
+            (left, right, _n(y(mark)), _n(y(mark)), left - 6, _n(y(mark) + 4), f"{mark:g}")
+            for mark in sorted({edge for _, low, high in ranges for edge in (low, high)})
         ),
     )
     xs = _x_positions(points, left + 6, right - 6) if len(points) > 1 else [(left + right) / 2]
     ys = [y(score) for _, score in points]
     first, last = timezone.localtime(points[0][0]), timezone.localtime(points[-1][0])
-    ticks = [(left, "start", first), (right, "end", last)]
+    ticks: list[tuple[float, str, datetime]] = [(left, "start", first), (right, "end", last)]
     if last - first > timedelta(days=2):
         ticks.append(((left + right) / 2, "middle", first + (last - first) / 2))
     dates = format_html_join(

@@ -10,9 +10,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.api import LoginRateThrottle
 from accounts.models import ApiToken, User
 from accounts.services import revoke_token
+from accounts.throttles import LoginRateThrottle
 from tests.factories import PASSWORD, UserFactory
 
 TOKEN_URL = "/api/v1/auth/token/"

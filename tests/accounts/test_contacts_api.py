@@ -6,7 +6,7 @@ from accounts.models import Contact
 from tests.factories import AccountFactory, ContactFactory, InteractionFactory, PromiseFactory
 
 URL = "/api/v1/contacts/"
-FIELDS = {"id", "account", "first_name", "last_name", "email", "phone", "title"}
+FIELDS = {"id", "account", "first_name", "last_name", "email", "phone", "title", "external_id"}
 
 
 @pytest.fixture

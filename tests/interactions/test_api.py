@@ -123,6 +123,8 @@ BAD_INPUTS = [
     ("occurred_at", {"occurred_at": "in the future"}),
     ("occurred_at", {"occurred_at": "2024-13-45T10:00:00Z"}),
     ("occurred_at", {"occurred_at": 1700000000}),
+    ("occurred_at", {"occurred_at": "2026-01-05T10:00:00"}),
+    ("occurred_at", {"occurred_at": "2026-01-05"}),
     ("contacts", {"contacts": "not a list"}),
     ("external_id", {"external_id": "x" * 201}),
     ("promises", {"promises": {"description": "not a list"}}),
@@ -364,6 +366,14 @@ def test_a_malformed_filter_is_a_400(rep_client, query):
     assert rep_client.get(URL, query).status_code == 400
 
 
+@pytest.mark.parametrize("name", ["occurred_before", "occurred_after"])
+@pytest.mark.parametrize("offset", ["+16:00", "-16:00"])
+def test_an_occurred_filter_with_an_offset_beyond_15_59_is_a_400(rep_client, name, offset):
+    answer = rep_client.get(URL, {name: f"2026-12-01T00:00:00{offset}"})
+    assert answer.status_code == 400, answer.content
+    assert answer.json() == {name: ["The UTC offset must lie between -15:59 and +15:59."]}
+
+
 def test_the_answer_to_a_logged_call_is_its_detail(rep_client, account):
     zoe = ContactFactory(account=account, first_name="Zoe", last_name="Young")
     abe = ContactFactory(account=account, first_name="Abe", last_name="Adams")
@@ -420,3 +430,13 @@ def test_the_timeline_shows_each_calls_contacts_by_name_and_its_promises_by_id(r
         (False, True),
     ]
     assert older["contacts"] == [] and older["promises"] == []
+
+
+def test_a_time_without_its_offset_is_refused_with_how_to_write_it(rep_client, account):
+    answer = rep_client.post(URL, a_call(account, occurred_at="2026-01-05T10:00:00"), format="json")
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "occurred_at": [
+            "Give the time with its offset from UTC, such as 2026-03-01T09:30:00+01:00."
+        ]
+    }

@@ -1,6 +1,7 @@
 """/api/v1/promises/: commitments, their lifecycle actions and their history."""
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -69,7 +70,7 @@ def test_a_promise_is_created_open_owned_by_its_author_with_a_created_event(
     body = answer.json()
     assert set(body) == {
         "id", "account", "contact", "interaction", "owner", "description", "due_at", "status",
-        "kept_at", "kept_on_time", "is_overdue", "created_at",
+        "kept_at", "kept_on_time", "is_overdue", "external_id", "created_at",
     }  # fmt: skip
     assert (body["owner"], body["status"], body["kept_at"], body["kept_on_time"]) == (
         team_a.rep.pk,
@@ -127,6 +128,7 @@ def test_a_due_time_already_past_is_accepted_and_reads_overdue(rep_client, accou
         ({"description": "   "}, "description"),
         ({"due_at": "friday"}, "due_at"),
         ({"due_at": None}, "due_at"),
+        ({"due_at": "2026-01-05T17:00:00"}, "due_at"),
         ({"account": "acme"}, "account"),
         ({"owner": None}, "owner"),
         ({"contact": "ada"}, "contact"),
@@ -226,7 +228,7 @@ def test_keep_marks_it_kept_on_time(team_a, rep_client, promise):
 
 
 def test_keep_at_an_earlier_time_records_when_it_was_delivered(rep_client, account):
-    promise = PromiseFactory(account=account, due_at=ago(days=2))
+    promise = PromiseFactory(account=account, created_at=ago(days=5), due_at=ago(days=2))
     delivered = ago(days=3)
     answer = act(rep_client, promise, "keep", {"kept_at": iso(delivered)})
     assert answer.status_code == 200, answer.content
@@ -259,6 +261,32 @@ def test_keep_with_a_bad_time_is_a_400_and_keeps_nothing(rep_client, promise, bo
     answer = act(rep_client, promise, "keep", body)
     assert answer.status_code == 400, answer.content
     assert list(answer.json()) == [field]
+    assert state(promise) == before
+
+
+def broken_at(promise) -> datetime:
+    moment = Promise.objects.get(pk=promise.pk).broken_at
+    assert moment is not None
+    return moment
+
+
+@pytest.mark.parametrize(
+    "kept_at",
+    [
+        lambda promise: promise.created_at - timedelta(seconds=1),
+        lambda promise: promise.created_at - timedelta(days=300),
+        lambda promise: promise.due_at - timedelta(hours=1),
+        lambda promise: broken_at(promise) - timedelta(seconds=1),
+    ],
+    ids=["a second before it was made", "months before", "on time", "just before it broke"],
+)
+def test_a_broken_promise_cannot_be_kept_before_it_was_made_or_broke(rep_client, account, kept_at):
+    promise = PromiseFactory(account=account, created_at=ago(days=5), due_at=ago(days=2))
+    services.flag_overdue_promises()
+    before = state(promise)
+    answer = act(rep_client, promise, "keep", {"kept_at": iso(kept_at(promise))})
+    assert answer.status_code == 400, answer.content
+    assert list(answer.json()) == ["kept_at"]
     assert state(promise) == before
 
 
@@ -319,12 +347,12 @@ def in_status(account, status: str) -> Promise:
     if status == "open, already due":
         return PromiseFactory(account=account, due_at=ago(minutes=1))
     promise = PromiseFactory(account=account, due_at=soon())
-    change = {
+    changes: dict[str, Callable[..., Promise]] = {
         "kept": services.keep_promise,
         "broken": services.break_promise,
         "released": services.release_promise,
-    }[status]
-    return change(promise, by=None)
+    }
+    return changes[status](promise, by=None)
 
 
 FORBIDDEN = [
@@ -417,3 +445,17 @@ def test_filters_by_due_time(rep_client, account):
 @pytest.mark.parametrize("query", [{"status": "late"}, {"due_before": "soon"}, {"owner": "alice"}])
 def test_a_malformed_filter_is_a_400(rep_client, query):
     assert rep_client.get(URL, query).status_code == 400
+
+
+@pytest.mark.parametrize("name", ["due_before", "due_after"])
+@pytest.mark.parametrize("offset", ["+16:00", "-16:00", "+23:59"])
+def test_a_due_time_filter_with_an_offset_beyond_15_59_is_a_400(rep_client, name, offset):
+    answer = rep_client.get(URL, {name: f"2026-12-01T00:00:00{offset}"})
+    assert answer.status_code == 400, answer.content
+    assert answer.json() == {name: ["The UTC offset must lie between -15:59 and +15:59."]}
+
+
+def test_a_due_time_filter_takes_any_offset_up_to_15_59(rep_client, account):
+    promise = PromiseFactory(account=account, due_at=soon(days=2))
+    cut = (promise.due_at + timedelta(hours=1)).astimezone(timezone.get_fixed_timezone(-959))
+    assert ids(rep_client.get(URL, {"due_before": cut.isoformat()})) == {promise.pk}

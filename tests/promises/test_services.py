@@ -4,7 +4,8 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -21,6 +22,7 @@ from tests.factories import (
     InteractionFactory,
     PromiseFactory,
 )
+from trust import tasks as trust_tasks
 
 
 @pytest.fixture
@@ -212,6 +214,39 @@ def test_logging_sends_the_accounts_recompute_after_commit(
     assert (task_names.COMPUTE_ACCOUNT_HEALTH, (account.pk,)) in sent
 
 
+@pytest.mark.redis
+def test_writes_before_the_recompute_starts_ask_for_it_once_and_after_it_again(
+    account, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.RELCRM_RECOMPUTE_ON_WRITE = settings.RELCRM_RECOMPUTE_ASK_ONCE = True
+    sent = []
+    monkeypatch.setattr("relcrm.queue.send", lambda name, *args, **kw: sent.append(args))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        log(account)
+    with django_capture_on_commit_callbacks(execute=True):
+        log(account)
+    assert sent == [(account.pk,)]
+
+    trust_tasks.compute_account_health.apply(args=[account.pk]).get()
+    with django_capture_on_commit_callbacks(execute=True):
+        log(account)
+    assert sent == [(account.pk,), (account.pk,)]
+
+
+def test_without_a_shared_cache_every_write_asks_for_its_recompute(
+    account, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.RELCRM_RECOMPUTE_ON_WRITE, settings.RELCRM_RECOMPUTE_ASK_ONCE = True, False
+    sent = []
+    monkeypatch.setattr("relcrm.queue.send", lambda name, *args, **kw: sent.append(args))
+
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            log(account)
+    assert sent == [(account.pk,), (account.pk,)]
+
+
 # --- creating and editing promises --------------------------------------------------------
 
 
@@ -271,6 +306,76 @@ def test_a_promise_cannot_be_kept_in_the_future(account):
     with pytest.raises(ValidationError):
         services.keep_promise(promise, by=None, at=timezone.now() + timedelta(hours=1))
     assert Promise.objects.get(pk=promise.pk).status == "open"
+
+
+def made_days_ago(account, days, **fields):
+    """An open promise recorded ``days`` ago."""
+    made = timezone.now() - timedelta(days=days)
+    return PromiseFactory(account=account, created_at=made, **fields)
+
+
+def test_a_promise_cannot_be_kept_before_it_was_made(account):
+    promise = made_days_ago(account, 2, due_at=due(-1))
+    with pytest.raises(ValidationError) as error:
+        services.keep_promise(promise, by=None, at=promise.created_at - timedelta(seconds=1))
+    assert list(error.value.message_dict) == ["kept_at"]
+    assert Promise.objects.get(pk=promise.pk).status == "open"
+    assert promise.events.count() == 1
+
+
+def test_a_promise_may_be_kept_at_the_moment_it_was_made(account):
+    promise = made_days_ago(account, 2, due_at=due(-1))
+    services.keep_promise(promise, by=None, at=promise.created_at)
+    assert Promise.objects.get(pk=promise.pk).kept_on_time is True
+
+
+def test_a_swept_promise_cannot_be_back_dated_into_an_on_time_keep(account):
+    promise = made_days_ago(account, 5, due_at=due(-2))
+    services.flag_overdue_promises()
+    broken_at = Promise.objects.get(pk=promise.pk).broken_at
+    for before_the_break in (promise.due_at - timedelta(hours=1), broken_at - timedelta(seconds=1)):
+        with pytest.raises(ValidationError) as error:
+            services.keep_promise(promise, by=None, at=before_the_break)
+        assert list(error.value.message_dict) == ["kept_at"]
+    after = Promise.objects.get(pk=promise.pk)
+    assert (after.status, after.broken_at, after.kept_at) == ("broken", broken_at, None)
+    assert [e.kind for e in after.events.all()] == ["created", "broken"]
+
+
+def test_a_broken_promise_kept_at_or_after_its_break_is_kept_late(account):
+    promise = made_days_ago(account, 5, due_at=due(-2))
+    services.flag_overdue_promises()
+    broken_at = Promise.objects.get(pk=promise.pk).broken_at
+    kept = services.keep_promise(promise, by=None, at=broken_at)
+    assert (kept.status, kept.kept_at, kept.kept_on_time) == ("kept", broken_at, False)
+
+
+def test_a_promise_broken_before_its_due_time_and_kept_by_it_is_still_kept_late(account):
+    promise = made_days_ago(account, 1, due_at=due(3))
+    services.break_promise(promise, by=None, note="The trainer left")
+    kept = services.keep_promise(promise, by=None)
+    assert kept.kept_at <= kept.due_at
+    assert kept.kept_on_time is False
+    assert Promise.objects.kept_late().filter(pk=promise.pk).exists()
+    assert not Promise.objects.kept_on_time().filter(pk=promise.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("swept", "change", "constraint"),
+    [
+        (False, {"kept_at": F("created_at") - timedelta(seconds=1)}, "promise_kept_after_made"),
+        (True, {"kept_at": F("broken_at") - timedelta(seconds=1)}, "promise_kept_after_broken"),
+    ],
+    ids=["before made", "before broken"],
+)
+def test_the_database_refuses_a_keep_before_the_promise_was_made_or_broken(
+    account, swept, change, constraint
+):
+    promise = made_days_ago(account, 5, due_at=due(-2))
+    if swept:
+        services.flag_overdue_promises()
+    with pytest.raises(IntegrityError, match=constraint), transaction.atomic():
+        Promise.objects.filter(pk=promise.pk).update(status="kept", **change)
 
 
 def test_a_broken_promise_has_exactly_one_alert(account):

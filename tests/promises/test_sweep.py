@@ -17,33 +17,10 @@ from django.utils import timezone
 from accounts.models import Account
 from promises import services
 from promises.models import Alert, Promise, PromiseEvent
+from tests.concurrency import in_parallel
 from tests.factories import AccountFactory, PromiseFactory, UserFactory
 
 Status = Promise.Status
-
-
-def in_parallel(function, copies: int) -> list:
-    """Run ``function`` in ``copies`` threads released at once, each on its own connection."""
-    barrier = threading.Barrier(copies)
-    results, errors = [], []
-
-    def run():
-        try:
-            barrier.wait()
-            results.append(function())
-        except BaseException as error:  # reported below, in the test's thread
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(copies)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
-    assert len(results) == copies, "a thread did not finish within a minute"
-    return results
 
 
 @contextmanager
@@ -209,6 +186,7 @@ def test_the_empty_sweep_reads_the_partial_index_of_open_promises(db):
         due_in=lambda n: -timedelta(days=n % 900 + 1),
         status=Status.KEPT,
         kept_at=timezone.now() - timedelta(days=1000),
+        created_at=timezone.now() - timedelta(days=1001),
     )
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {Promise._meta.db_table}")
@@ -411,3 +389,17 @@ def test_a_swept_break_and_a_manual_break_leave_the_same_rows(db):
     assert left_by["swept"]["promise"]["broken_at"] == at
     assert len(left_by["swept"]["events"]) == len(left_by["swept"]["alerts"]) == 1
     assert left_by["swept"]["stale_at"] == at
+
+
+def test_a_sweep_leaves_a_promise_made_after_its_time_for_the_next_one(db):
+    # The sweep reads the time, then claims: a promise recorded in between, already
+    # past due, is not its to break, or its break would precede its making.
+    promise = overdue(hours=2)
+    sweep_time = promise.created_at - timedelta(seconds=1)
+
+    assert services.flag_overdue_promises(now=sweep_time) == 0
+    assert Promise.objects.get(pk=promise.pk).status == Status.OPEN
+
+    assert services.flag_overdue_promises() == 1
+    broken = Promise.objects.get(pk=promise.pk)
+    assert broken.broken_at >= broken.created_at

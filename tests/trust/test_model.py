@@ -54,6 +54,7 @@ OUTCOMES = (
     "silent_then_late",
     "disclosed",
     "disclosed_then_late",
+    "disclosed_then_kept_by_due",
     "released",
 )
 MOSTLY_KEPT = ("on_time",) * 6 + ("late", "silent", "disclosed", "open", "released")
@@ -80,12 +81,14 @@ def promise_rows(draw: st.DrawFn, outcomes: tuple[str, ...] = OUTCOMES) -> Promi
         kept = due + seconds(draw(st.integers(1, 30 * DAY)))
     elif outcome in ("silent", "silent_then_late"):
         broken = due + seconds(draw(st.integers(0, 3 * DAY)))
-    elif outcome in ("disclosed", "disclosed_then_late"):
+    elif outcome.startswith("disclosed"):
         broken = created + seconds(draw(st.integers(0, lead - 1)))
     elif outcome == "released":
         released = created + seconds(draw(st.integers(0, lead)))
     if broken is not None and outcome.endswith("_then_late"):
         kept = max(broken, due) + seconds(draw(st.integers(1, 30 * DAY)))
+    elif broken is not None and outcome.endswith("_kept_by_due"):
+        kept = broken + seconds(draw(st.integers(0, int((due - broken).total_seconds()))))
     elif broken is not None and draw(st.booleans()):
         repaired = broken + seconds(draw(st.integers(0, 30 * DAY)))
     return PromiseRow(
@@ -178,7 +181,7 @@ def test_2_keeping_never_lowers_the_score_and_breaking_never_raises_it(
     # Already due (open means overdue): the sweep's silent break never raises the score, and
     # keeping it, on time or late, never lowers it. (An overdue promise counts as a silent
     # break from its due time, not yet made good, so that the sweep itself moves nothing.)
-    due = at
+    due = min(at, AS_OF - seconds(1))  # past due at AS_OF, so that open is overdue
     overdue = scored([*promises, PromiseRow(created, due)], interactions)
     swept = PromiseRow(created, due, broken_at=AS_OF)
     assert scored([*promises, swept], interactions) <= overdue
@@ -487,6 +490,19 @@ def test_a_worked_example_of_the_aggregates_the_sql_must_reproduce():
     assert evidence.inbound_answered == pytest.approx(di(4))
     assert evidence.inbound_expected == pytest.approx(di(4))
     assert promise_outcome(promises[3], AS_OF) == "open"
+
+
+def test_a_promise_kept_after_it_broke_is_kept_late_even_by_its_due_time():
+    due = AS_OF - timedelta(days=1)
+    disclosed_then_delivered = PromiseRow(
+        AS_OF - timedelta(days=5),
+        due,
+        broken_at=due - timedelta(days=2),
+        kept_at=due - timedelta(hours=1),
+    )
+    assert promise_outcome(disclosed_then_delivered, AS_OF) == "late"
+    evidence = evidence_from_rows([disclosed_then_delivered], [], as_of=AS_OF)
+    assert (evidence.kept_on_time_count, evidence.kept_late_count) == (0, 1)
 
 
 def test_explanation_names_the_facts_in_plain_words_with_their_points():

@@ -70,7 +70,8 @@ def add_promise(
         promise.created_at = now + timedelta(days=1)
     elif fate in ("kept", "late"):
         offset = -min(delay, 5) if fate == "kept" else delay
-        promise.status, promise.kept_at = "kept", due + timedelta(days=offset)
+        # Never delivered before it was promised (promise_kept_after_made).
+        promise.status, promise.kept_at = "kept", max(created, due + timedelta(days=offset))
         if fate == "late" and repair_after is not None:
             promise.broken_at = due
     elif fate in ("silent", "disclosed"):
@@ -480,6 +481,7 @@ def assert_stored_as_computed_alone(accounts, now, *, skip=()) -> None:
         if account.pk in skip:
             assert stored is None
             continue
+        assert stored is not None
         alone = services.health_for([account.pk], as_of=now)[account.pk]
         shown = alone.to_dict()
         assert (stored.score, stored.band, stored.confidence) == (

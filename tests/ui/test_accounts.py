@@ -94,6 +94,17 @@ def test_a_long_timeline_is_shown_a_page_at_a_time(team_a, signed_in):
     assert "entry-more" not in shown
 
 
+@pytest.mark.parametrize("offset", ["+16:00", "-16:00"])
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "htmx"])
+def test_a_timeline_page_before_a_time_with_an_offset_beyond_15_59_is_a_400(
+    story, team_a, signed_in, offset, headers
+):
+    url = f"/accounts/{story.account.pk}/"
+    answer = signed_in(team_a.rep).get(url, {"before": f"2026-12-01T00:00:00{offset}"}, **headers)
+    assert answer.status_code == 400
+    assert "The UTC offset must lie between -15:59 and +15:59." in answer.content.decode()
+
+
 def test_the_account_page_costs_the_same_queries_whatever_its_history(story, team_a, signed_in):
     client = signed_in(team_a.rep)
     url = f"/accounts/{story.account.pk}/"
@@ -142,3 +153,14 @@ def test_quick_search_finds_accounts_and_contacts_of_the_team_only(story, team_a
     page = client.get("/search/?q=acme").content.decode()
     assert "<html" in page and f'href="/accounts/{story.account.pk}/"' in page
     assert "Nothing matches" in client.get("/search/?q=zeta", **HTMX).content.decode()
+
+
+@pytest.mark.parametrize("path", ["/search/", "/accounts/"])
+@pytest.mark.parametrize("text", ["\x00", "acme\x00", "a\x00b"])
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "htmx"])
+def test_a_search_for_text_with_a_nul_character_is_a_400_saying_so(
+    story, team_a, signed_in, path, text, headers
+):
+    answer = signed_in(team_a.rep).get(path, {"q": text}, **headers)
+    assert answer.status_code == 400
+    assert "Null characters are not allowed." in answer.content.decode()

@@ -111,6 +111,16 @@ def test_bulk_acknowledge_takes_the_checked_open_alerts_of_the_team_only(alerts,
     }
 
 
+@pytest.mark.parametrize("odd", ["\u00b2", "1\u00b2", "99999999999999999999", "-1", ""])
+def test_bulk_acknowledge_skips_what_is_not_an_id(alerts, team_a, signed_in, odd):
+    # str.isdigit() says "²" is a digit; no id is written so.
+    client = signed_in(team_a.lead)
+    response = client.post("/alerts/acknowledge/", {"alert": [odd, alerts["drop"].pk]})
+    assert response.status_code == 302
+    assert Alert.objects.get(pk=alerts["drop"].pk).status == Alert.Status.ACKNOWLEDGED
+    assert Alert.objects.get(pk=alerts["broken"].pk).status == Alert.Status.OPEN
+
+
 def test_an_admin_reviews_every_teams_alerts(alerts, admin_user, signed_in):
     client = signed_in(admin_user)
     assert "Southwind only" in client.get("/alerts/").content.decode()

@@ -48,13 +48,27 @@ def chromium():
         browser.close()
 
 
+# Reports every Content-Security-Policy violation of every page to the test.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => window.reportCspViolation(
+  `${location.pathname}: ${event.effectiveDirective} blocked ${event.blockedURI || "inline"}`
+  + ` (${event.sourceFile}:${event.lineNumber})`
+  + ` on ${(event.target.outerHTML || "").slice(0, 300)}`));
+"""
+
+
 @pytest.fixture
 def page(chromium, live_server):
+    """A browser tab on the live server; the test fails if any page broke its own CSP."""
     context = chromium.new_context(base_url=live_server.url, viewport=DESKTOP)
+    violations = []
+    context.expose_function("reportCspViolation", lambda violation: violations.append(violation))
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page
     context.close()
+    assert violations == [], "the Content-Security-Policy blocked what a page needs"
 
 
 def shoot(page: Page, name: str, *, phone: bool = False, full_page: bool = True) -> Path:
@@ -236,3 +250,39 @@ def test_a_lead_acknowledges_and_resolves_alerts(page, story, team_a):
     expect(page.get_by_role("heading", name="Promise-keeping record")).to_be_visible()
     expect(page.get_by_role("link", name="Globex", exact=True)).to_be_visible()
     shoot_both(page, "team")
+
+
+def test_the_api_docs_work_under_the_content_security_policy(page):
+    page.goto("/api/v1/docs/")
+    operations = page.locator(".opblock-summary-path")
+    expect(operations.filter(has_text="/api/v1/accounts/").first).to_be_visible()
+    assert page.locator(".opblock").count() > 20  # every operation, from the schema
+    page.locator(".opblock-summary", has_text="/api/v1/auth/token/").first.click()
+    expect(page.get_by_role("button", name="Try it out").first).to_be_visible()
+    shoot(page, "api-docs", full_page=False)
+
+
+def test_the_admin_works_under_the_content_security_policy(page, admin_user, team_a):
+    page.goto("/admin/accounts/user/")
+    page.get_by_label("Username").fill(admin_user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Select user to change")).to_be_visible()
+    page.get_by_role("link", name=team_a.rep.username, exact=True).click()
+    # The permissions chooser is built by the admin's scripts.
+    expect(page.locator("#id_user_permissions_filter")).to_be_visible()
+    page.get_by_role("link", name="Home").click()
+    expect(page.get_by_role("heading", name="Tables")).to_be_visible()
+
+
+def test_bars_are_sized_by_the_script_not_by_style_attributes(page, team_a):
+    """The health meters and the team's record bars take their size from data attributes."""
+    account = AccountFactory(name="Acme Corp", owner=team_a.rep)
+    health_history(account, [62, 58, 51])
+    sign_in(page, team_a.rep.username)
+    page.goto(f"/accounts/{account.pk}/health/")
+    meter = page.locator(".meter").first
+    fill = meter.locator("span")
+    fraction = float(fill.get_attribute("data-fraction"))
+    ratio = fill.bounding_box()["width"] / meter.bounding_box()["width"]
+    assert ratio == pytest.approx(fraction, abs=0.02)

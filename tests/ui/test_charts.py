@@ -73,3 +73,11 @@ def test_a_due_time_shows_its_hour_only_when_one_was_agreed():
     )
     assert str(next_year - 1) not in due(timezone.now())
     assert due(None) == ""
+
+
+def test_the_history_chart_draws_the_bands_where_the_model_puts_them(settings):
+    settings.RELCRM_TRUST_PARAMS = {"healthy_from": 80.0, "watch_from": 50.0}
+    svg = history_chart(points(45, 60, 85))
+    labels = [part.split("<")[0] for part in svg.split('class="axis"')[1:]]
+    assert [label.rsplit(">", 1)[1] for label in labels][:4] == ["0", "50", "80", "100"]
+    assert '<rect class="zone zone-watch" x="40" y="51.6"' in svg

@@ -210,3 +210,30 @@ def test_quick_due_dates_are_today_tomorrow_the_coming_friday_and_weeks_ahead():
     ]
     # On a Friday "Friday" means next week's.
     assert quick_due_dates(date(2026, 3, 6))[2][1] == date(2026, 3, 13)
+
+
+@pytest.mark.parametrize("offset", ["+16:00", "-16:00"])
+def test_a_time_with_an_offset_beyond_15_59_is_shown_next_to_the_field_and_nothing_saved(
+    team_a, signed_in, log_url, offset
+):
+    before = counts()
+    answer = signed_in(team_a.rep).post(
+        log_url, form_data(occurred_at=f"2026-01-01T10:00:00{offset}")
+    )
+    assert answer.status_code == 422
+    assert "The UTC offset must lie between -15:59 and +15:59." in answer.content.decode()
+    assert counts() == before
+
+
+@pytest.mark.parametrize("total", ["abc", "\u00b2", "1.5", "99999999999999999999", ""])
+@pytest.mark.parametrize("adding", [False, True], ids=["save", "add a commitment"])
+def test_a_tampered_count_of_commitments_shows_the_form_again_and_saves_nothing(
+    team_a, signed_in, log_url, total, adding
+):
+    data = form_data(**{"commitments-TOTAL_FORMS": total})
+    if adding:
+        data["add_commitment"] = "1"
+    before = counts()
+    answer = signed_in(team_a.rep).post(log_url, data)
+    assert answer.status_code in (200, 422) if adding else answer.status_code == 422
+    assert counts() == before

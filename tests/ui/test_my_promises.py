@@ -17,8 +17,12 @@ def mine(story, team_a):
     now = timezone.now()
 
     def promise(description, due_in, account=story.account):
+        # Made before it fell due, so that a sweep back then may break it.
         return PromiseFactory(
-            account=account, description=description, due_at=now + timedelta(days=due_in)
+            account=account,
+            description=description,
+            due_at=now + timedelta(days=due_in),
+            created_at=now + timedelta(days=min(due_in, 0) - 1),
         )
 
     promises = {

@@ -2,10 +2,11 @@
 
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from promises import services
-from tests.factories import AccountFactory, TeamFactory, UserFactory
+from tests.factories import AccountFactory, PromiseFactory, TeamFactory, UserFactory
 from tests.ui.conftest import health_history, queries_to_get
 
 
@@ -32,7 +33,9 @@ def test_each_members_record_counts_on_time_late_and_broken_over_30_and_90_days(
     # kept late, today
     services.keep_promise(promise(account, team_a.rep, due_in_days=-1), by=team_a.rep)
     # broken by the sweep 60 days ago: in the 90-day record only
-    promise(account, team_a.rep, due_in_days=-61)
+    PromiseFactory(
+        account=account, due_at=now - timedelta(days=61), created_at=now - timedelta(days=62)
+    )
     services.flag_overdue_promises(now=now - timedelta(days=60))
     # still open, one of them overdue
     promise(account, team_a.rep, due_in_days=4)
@@ -72,6 +75,15 @@ def test_an_admin_picks_the_team(team_a, team_b, admin_user, signed_in):
     client = signed_in(admin_user)
     assert "Southwind sales" in client.get(f"/team/?team={team_b.team.pk}").content.decode()
     assert "<h1>Northwind sales</h1>" in client.get("/team/?team=nonsense").content.decode()
+
+
+@pytest.mark.parametrize("odd", ["\u00b2", "1\u00b2", "99999999999999999999", "0"])
+def test_an_admin_asking_for_a_team_by_what_is_not_an_id_sees_the_first_team(
+    team_a, team_b, admin_user, signed_in, odd
+):
+    answer = signed_in(admin_user).get("/team/", {"team": odd})
+    assert answer.status_code == 200
+    assert "<h1>Northwind sales</h1>" in answer.content.decode()
 
 
 def test_a_lead_sees_only_their_own_team_whatever_the_query(team_a, team_b, signed_in):

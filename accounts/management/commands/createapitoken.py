@@ -2,7 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.models import ApiToken, User
+from accounts import services
+from accounts.models import User
 
 
 class Command(BaseCommand):
@@ -13,10 +14,10 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="cli", help="A label to recognise the token by.")
 
     def handle(self, *args, username, name, **options):
-        user = User.objects.filter(username=username).first()
+        user = User.objects.named(username).first()
         if user is None:
             raise CommandError(f'No user named "{username}".')
         if not user.is_active:
             raise CommandError(f'The user "{username}" is inactive; a token would not work.')
-        _, clear = ApiToken.issue(user, name=name)
+        _, clear = services.issue_token(user, name=name, by=None, via="manage.py createapitoken")
         self.stdout.write(clear)

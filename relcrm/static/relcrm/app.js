@@ -107,3 +107,18 @@ document.addEventListener("DOMContentLoaded", () => {
     document.querySelector("main [aria-invalid='true']")?.focus();
   }
 });
+
+// Bars sized by their data (a share of a stacked bar, a fraction of a meter). Set from here,
+// not in style attributes, which the Content-Security-Policy refuses.
+function sizeBars(root) {
+  root.querySelectorAll("[data-share]").forEach((segment) => {
+    const share = Number(segment.dataset.share);
+    if (Number.isFinite(share) && share >= 0) segment.style.flexGrow = String(share);
+  });
+  root.querySelectorAll("[data-fraction]").forEach((bar) => {
+    const fraction = Number(bar.dataset.fraction);
+    if (Number.isFinite(fraction)) bar.style.width = `${Math.min(Math.max(fraction, 0), 1) * 100}%`;
+  });
+}
+document.addEventListener("DOMContentLoaded", () => sizeBars(document));
+document.addEventListener("htmx:afterSettle", (event) => sizeBars(event.detail.elt));

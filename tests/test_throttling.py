@@ -1,0 +1,44 @@
+"""The API's rate limits count each window once per request, in Redis or in memory."""
+
+import os
+
+import pytest
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.redis import RedisCache
+
+from relcrm.api.throttling import count_request
+
+
+def _caches():
+    yield pytest.param(LocMemCache("throttle-test", {}), id="memory")
+    url = os.environ.get("REDIS_URL", "")
+    yield pytest.param(
+        RedisCache(url, {"KEY_PREFIX": "throttle-test"}) if url else None,
+        id="redis",
+        marks=pytest.mark.redis,
+    )
+
+
+@pytest.fixture(params=list(_caches()))
+def cache(request):
+    cache = request.param
+    cache.clear()
+    yield cache
+    cache.clear()
+
+
+def test_each_request_adds_one_to_its_window(cache):
+    assert [count_request(cache, "user:7:100", 60) for _ in range(3)] == [1, 2, 3]
+    assert count_request(cache, "user:8:100", 60) == 1
+    assert count_request(cache, "user:7:101", 60) == 1
+
+
+def test_a_window_counter_expires_with_its_window(cache):
+    count_request(cache, "user:7:100", 60)
+    if isinstance(cache, RedisCache):
+        ttl = cache._cache.get_client().ttl(cache.make_and_validate_key("user:7:100"))
+        assert 0 < ttl <= 60
+        count_request(cache, "user:7:100", 60)
+        assert cache._cache.get_client().ttl(cache.make_and_validate_key("user:7:100")) <= ttl
+    else:
+        assert cache.get("user:7:100") == 1
