@@ -100,3 +100,10 @@ def test_an_action_answers_the_etag_of_the_promise_it_changed(rep_client, team_a
     stale = rep_client.patch(promise_url, {"description": "Other"}, HTTP_IF_MATCH=before)
     assert stale.status_code == 412
     assert Promise.objects.get(pk=promise.pk).description == promise.description
+
+
+def test_a_streamed_export_carries_no_etag(rep_client, account):
+    export = rep_client.get("/api/v1/accounts/export/")
+
+    assert export.status_code == 200 and export.streaming
+    assert not export.has_header("ETag")
