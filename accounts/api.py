@@ -19,8 +19,10 @@ from accounts.selectors import (
     users_visible_to,
 )
 from accounts.throttles import LOGIN_THROTTLES
+from relcrm.api.conditional import ConditionalMixin
 from relcrm.api.fields import VisibleRelatedField
 from relcrm.api.filters import FilterSet
+from relcrm.api.idempotency import IdempotentPostMixin
 from relcrm.api.rows import RowListMixin, RowSerializer, iso
 from relcrm.api.schema import field_errors_response
 from relcrm.api.throttling import client_address
@@ -60,7 +62,8 @@ class TokenView(APIView):
     @extend_schema(
         description="Exchange a username and password for a bearer token: send it as "
         "`Authorization: Bearer <token>`. Wrong credentials are a 400; so many tries that "
-        "the address and username are throttled, a 429.",
+        "the address and username are throttled, a 429. It takes no `Idempotency-Key`: "
+        "its answer is a secret, never stored.",
         request=TokenRequestSerializer,
         responses={200: inline_serializer("Token", {"token": serializers.CharField()})},
         auth=[],
@@ -118,6 +121,8 @@ class TeamSerializer(serializers.ModelSerializer):
     create=extend_schema(description="Create a team (admins only)."),
 )
 class TeamViewSet(
+    IdempotentPostMixin,
+    ConditionalMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -169,6 +174,8 @@ class UserFilter(FilterSet):
     ),
 )
 class UserViewSet(
+    IdempotentPostMixin,
+    ConditionalMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -291,7 +298,7 @@ class AccountFilter(FilterSet):
         "history is kept."
     ),
 )
-class AccountViewSet(RowListMixin, viewsets.ModelViewSet):
+class AccountViewSet(IdempotentPostMixin, ConditionalMixin, RowListMixin, viewsets.ModelViewSet):
     serializer_class = AccountSerializer
     filterset_class = AccountFilter
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
@@ -396,7 +403,7 @@ class ContactFilter(FilterSet):
         "their history without them."
     ),
 )
-class ContactViewSet(RowListMixin, viewsets.ModelViewSet):
+class ContactViewSet(IdempotentPostMixin, ConditionalMixin, RowListMixin, viewsets.ModelViewSet):
     serializer_class = ContactSerializer
     filterset_class = ContactFilter
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]

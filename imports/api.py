@@ -21,6 +21,7 @@ from imports.models import ImportJob
 from imports.selectors import import_jobs_visible_to
 from interactions.api import InteractionViewSet
 from promises.api import AlertViewSet, PromiseViewSet
+from relcrm.api.conditional import ConditionalMixin
 from relcrm.api.rows import RowListMixin, RowSerializer, iso
 
 
@@ -172,7 +173,11 @@ class OctetStreamCsvUploadParser(CsvUploadParser):
 
 
 class ImportJobViewSet(
-    RowListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    ConditionalMixin,
+    RowListMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
 ):
     """CSV imports of the caller's team: start one, poll it, list them."""
 

@@ -15,8 +15,10 @@ from interactions.selectors import interactions_visible_to
 from promises import services
 from promises.api import PROMISE_COLUMNS, NestedPromiseSerializer, PromiseSerializer, promises_json
 from promises.models import Promise
+from relcrm.api.conditional import ConditionalMixin
 from relcrm.api.fields import RequestResponseField, VisibleRelatedField
 from relcrm.api.filters import FilterSet, IdFilter, MomentFilter
+from relcrm.api.idempotency import IdempotentPostMixin
 from relcrm.api.pagination import TimelinePagination
 from relcrm.api.rows import RowListMixin, RowSerializer, columns_of, iso
 
@@ -218,6 +220,8 @@ class InteractionFilter(FilterSet):
     ),
 )
 class InteractionViewSet(
+    IdempotentPostMixin,
+    ConditionalMixin,
     RowListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,

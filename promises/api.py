@@ -23,8 +23,10 @@ from promises.models import (
 )
 from promises.selectors import alerts_visible_to, promises_visible_to
 from relcrm.api.actions import transition, transition_action
+from relcrm.api.conditional import ConditionalMixin
 from relcrm.api.fields import MomentField, VisibleRelatedField
 from relcrm.api.filters import FilterSet, MomentFilter
+from relcrm.api.idempotency import IdempotentPostMixin
 from relcrm.api.pagination import IdCursorPagination
 from relcrm.api.rows import RowListMixin, RowSerializer, iso
 
@@ -199,6 +201,8 @@ class PromiseEventSerializer(serializers.ModelSerializer):
     ),
 )
 class PromiseViewSet(
+    IdempotentPostMixin,
+    ConditionalMixin,
     RowListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -336,7 +340,9 @@ REVIEWERS_ONLY = [permissions.IsAuthenticated, ReviewsAlerts]
     ),
     retrieve=extend_schema(description="One alert of your team."),
 )
-class AlertViewSet(RowListMixin, viewsets.ReadOnlyModelViewSet):
+class AlertViewSet(
+    IdempotentPostMixin, ConditionalMixin, RowListMixin, viewsets.ReadOnlyModelViewSet
+):
     """Broken promises and health drops for the team's leads to review."""
 
     serializer_class = AlertSerializer

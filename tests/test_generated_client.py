@@ -83,7 +83,8 @@ def test_the_readme_walkthrough_runs_through_a_generated_client(
     for name in (
         "auth.auth_token_create", "accounts.accounts_create", "accounts.accounts_retrieve",
         "accounts.accounts_list", "accounts.accounts_health_retrieve",
-        "accounts.accounts_health_history_list", "contacts.contacts_create",
+        "accounts.accounts_health_history_list", "accounts.accounts_partial_update",
+        "contacts.contacts_create",
         "interactions.interactions_create", "promises.promises_create",
         "promises.promises_keep_create", "promises.promises_break_create",
         "promises.promises_list", "promises.promises_events_list", "alerts.alerts_list",
@@ -146,15 +147,45 @@ def test_the_readme_walkthrough_runs_through_a_generated_client(
             ),
         ],
     )
-    logged = api.interactions.interactions_create.sync_detailed(client=rep, body=call)
+    logged = api.interactions.interactions_create.sync_detailed(
+        client=rep, body=call, idempotency_key="log-call-1"
+    )
     assert logged.status_code == HTTPStatus.CREATED
     assert isinstance(logged.parsed, models.Interaction)
     quote, workshop = logged.parsed.promises
     assert quote.status == models.PromiseStatusEnum.OPEN and quote.contact == contact.id
+    # A retry with the same key replays the first answer; without it, the external id
+    # already logged answers that interaction (200).
+    retried = api.interactions.interactions_create.sync_detailed(
+        client=rep, body=call, idempotency_key="log-call-1"
+    )
+    assert retried.status_code == HTTPStatus.CREATED
+    assert retried.headers["Idempotent-Replayed"] == "true"
+    assert retried.parsed == logged.parsed
     replay = api.interactions.interactions_create.sync_detailed(client=rep, body=call)
     assert replay.status_code == HTTPStatus.OK
     assert isinstance(replay.parsed, models.Interaction)
     assert replay.parsed.id == logged.parsed.id
+    reused = api.interactions.interactions_create.sync_detailed(
+        client=rep, body=models.InteractionRequest.from_dict({**call.to_dict(), "sentiment": 2}),
+        idempotency_key="log-call-1",
+    )  # fmt: skip
+    assert reused.status_code == HTTPStatus.UNPROCESSABLE_ENTITY
+    assert isinstance(reused.parsed, models.ErrorDetail)
+
+    # An edit that holds only if nobody changed the account since it was read.
+    read = api.accounts.accounts_retrieve.sync_detailed(account.id, client=rep)
+    renamed = api.accounts.accounts_partial_update.sync_detailed(
+        account.id, client=rep, body=models.PatchedAccountRequest(name="Harbour Freight Ltd"),
+        if_match=read.headers["ETag"],
+    )  # fmt: skip
+    assert renamed.status_code == HTTPStatus.OK
+    stale = api.accounts.accounts_partial_update.sync_detailed(
+        account.id, client=rep, body=models.PatchedAccountRequest(name="Harbour"),
+        if_match=read.headers["ETag"],
+    )  # fmt: skip
+    assert stale.status_code == HTTPStatus.PRECONDITION_FAILED
+    assert isinstance(stale.parsed, models.ErrorDetail)
 
     # Keep, keep again (409), break.
     kept = api.promises.promises_keep_create.sync(quote.id, client=rep, body=models.KeepRequest())

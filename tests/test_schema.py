@@ -4,7 +4,10 @@ import re
 
 import pytest
 from django.http import JsonResponse
+from django.urls import path as url_path
+from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.validation import validate_schema
+from rest_framework import generics, serializers
 from rest_framework.test import APIClient
 
 from tests.openapi_check import UNDOCUMENTED, check_answer
@@ -228,3 +231,48 @@ def test_every_operation_is_described_for_the_people_who_call_it(schema):
     for where, text in _descriptions(schema):
         assert "``" not in text, (where, text)
         assert not re.search(r"serializer|values\(|_json\b", text, re.IGNORECASE), (where, text)
+
+
+def _headers(operation):
+    return {p["name"] for p in operation.get("parameters", ()) if p["in"] == "header"}
+
+
+def test_every_post_takes_an_idempotency_key_and_documents_its_replay(schema):
+    for method, path, operation in _operations(schema):
+        if method != "post" or path == "/api/v1/auth/token/":  # its answer is a secret
+            continue
+        if path == "/api/v1/imports/":  # a file of any size; a re-import creates nothing new
+            continue
+        assert "Idempotency-Key" in _headers(operation), path
+        assert "422" in operation["responses"], path
+        for status, answer in operation["responses"].items():
+            if status.startswith("2"):
+                assert "Idempotent-Replayed" in answer["headers"], (path, status)
+
+
+def test_every_detail_carries_an_etag_and_every_change_takes_if_match(schema):
+    for method, path, operation in _operations(schema):
+        if method in ("patch", "delete") and path != "/api/v1/auth/token/":
+            assert "If-Match" in _headers(operation), (method, path)
+            assert "412" in operation["responses"], (method, path)
+        if (
+            method in ("get", "patch", "post")
+            and "{id}" in path
+            and not path.endswith(("/events/", "/history/"))
+        ):
+            assert "ETag" in operation["responses"]["200"].get("headers", {}), (method, path)
+
+
+def test_a_serializer_may_name_the_properties_some_answers_leave_out():
+    class SecretSerializer(serializers.Serializer):
+        answer_optional = ("secret",)
+        id = serializers.IntegerField(read_only=True)
+        secret = serializers.CharField(read_only=True)
+
+    class SecretView(generics.RetrieveAPIView):
+        serializer_class = SecretSerializer
+
+    patterns = [url_path("api/v1/secrets/<int:pk>/", SecretView.as_view())]
+    schema = SchemaGenerator(patterns=patterns).get_schema(request=None, public=True)
+
+    assert schema["components"]["schemas"]["Secret"]["required"] == ["id"]

@@ -6,6 +6,7 @@ from rest_framework import generics, serializers
 from rest_framework.response import Response
 
 from accounts.selectors import accounts_visible_to
+from relcrm.api.conditional import ConditionalMixin
 from trust import selectors, services
 from trust.models import TrustSnapshot
 
@@ -45,7 +46,7 @@ class AccountHealthMixin:
         return get_object_or_404(accounts_visible_to(self.request.user), pk=self.kwargs["pk"])
 
 
-class AccountHealthView(AccountHealthMixin, generics.GenericAPIView):
+class AccountHealthView(ConditionalMixin, AccountHealthMixin, generics.GenericAPIView):
     """The account's current trust health, with its components and explanation.
 
     An account whose health was never computed (a new one) has it computed on the spot.

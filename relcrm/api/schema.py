@@ -8,9 +8,16 @@ view, so ``AutoSchema`` adds it here once rather than each view declaring it:
   the view authenticates, 403 for a write (a role, or a session sign-in
   without its CSRF token), 404 for an operation on one object or a paginated
   list (a cursor it did not give out), 415 for a body that is not JSON, 429
-  when the view throttles. An operation that can answer another error (a
-  transition's 409) declares it with ``extend_schema``, and what it declares wins;
-- every property of a response is required: every answer writes all of them;
+  when the view throttles, 412 for a PATCH or DELETE with ``If-Match`` and
+  422 for a POST whose ``Idempotency-Key`` was sent with another request. An
+  operation that can answer another error (a transition's 409) declares it
+  with ``extend_schema``, and what it declares wins;
+- the headers of safe retries and concurrent edits: ``Idempotency-Key`` on
+  every POST and ``Idempotent-Replayed`` on its replayed answers, ``ETag`` on
+  every answer that is one object and ``If-Match`` on PATCH and DELETE
+  (``relcrm.api.idempotency``, ``relcrm.api.conditional``);
+- every property of a response is required: every answer writes all of them
+  (``answer_optional`` on a serializer names any that some answers leave out);
 - a PATCH body lists only what a PATCH may change (``unpatchable`` on the
   serializer names the rest).
 
@@ -23,10 +30,13 @@ from collections.abc import Iterator
 
 from drf_spectacular import openapi
 from drf_spectacular.plumbing import ResolvedComponent, is_patched_serializer
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import permissions
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.pagination import CursorPagination
+
+from relcrm.api import conditional, idempotency
 
 DETAIL = "ErrorDetail"
 FIELD_ERRORS = "FieldErrors"
@@ -74,7 +84,62 @@ def field_errors_response(description: str) -> OpenApiResponse:
 
 
 class AutoSchema(openapi.AutoSchema):
-    """drf-spectacular's AutoSchema with the error answers, required answers and PATCH bodies."""
+    """drf-spectacular's AutoSchema: error answers, headers, required answers, PATCH bodies."""
+
+    def _idempotent(self) -> bool:
+        return self.method == "POST" and isinstance(self.view, idempotency.IdempotentPostMixin)
+
+    def _conditional(self) -> bool:
+        return self.method in conditional.CONDITIONAL_METHODS and isinstance(
+            self.view, conditional.ConditionalMixin
+        )
+
+    def get_override_parameters(self):
+        parameters = list(super().get_override_parameters())
+        if self._idempotent():
+            parameters.append(
+                OpenApiParameter(
+                    idempotency.HEADER,
+                    OpenApiTypes.STR,
+                    OpenApiParameter.HEADER,
+                    description="Any string of yours, up to 255 characters, new for each "
+                    "request. Sent again with the same request within 24 hours, it answers "
+                    "the first answer (with `Idempotent-Replayed: true`) instead of doing it "
+                    "twice; with another request, a 422.",
+                )
+            )
+        if self._conditional():
+            parameters.append(
+                OpenApiParameter(
+                    conditional.IF_MATCH,
+                    OpenApiTypes.STR,
+                    OpenApiParameter.HEADER,
+                    description="The `ETag` of the object as you last read it (or `*`): "
+                    "if it changed since, the answer is a 412 and nothing changes.",
+                )
+            )
+        return parameters
+
+    def _get_response_headers_for_code(self, status_code, direction="response"):
+        headers = super()._get_response_headers_for_code(status_code, direction)
+        if (
+            status_code in ("200", "201")
+            and self.method != "DELETE"
+            and isinstance(self.view, conditional.ConditionalMixin)
+            and not self._is_list_view()
+        ):
+            headers["ETag"] = {
+                "schema": {"type": "string"},
+                "description": "The object's version: send it as `If-Match` to change it "
+                "only if nobody else did.",
+            }
+        if status_code.startswith("2") and self._idempotent():
+            headers[idempotency.REPLAYED_HEADER] = {
+                "schema": {"type": "string", "enum": ["true"]},
+                "description": "Present when this is the answer to an earlier request "
+                "with the same `Idempotency-Key`, replayed.",
+            }
+        return headers
 
     def _get_response_bodies(self, direction="response"):
         for name, schema in ERROR_COMPONENTS.items():
@@ -148,6 +213,18 @@ class AutoSchema(openapi.AutoSchema):
                 415,
                 error_response("The body is not JSON: send `Content-Type: application/json`."),
             )
+        if self._conditional():
+            yield 412, error_response("It changed since the ETag sent as `If-Match`.")
+        if has_body:
+            yield (
+                415,
+                error_response("The body is not JSON: send `Content-Type: application/json`."),
+            )
+        if self._idempotent():
+            yield (
+                422,
+                error_response("This `Idempotency-Key` was sent before with a different request."),
+            )
         if self.view.get_throttles():
             yield (
                 429,
@@ -169,8 +246,14 @@ class AutoSchema(openapi.AutoSchema):
         if not properties:
             return schema
         if direction == "response":
-            # Every answer writes every property it documents (null where it has no value).
-            schema["required"] = list(properties)
+            # Every answer writes every property it documents (null where it has no value);
+            # a serializer names in ``answer_optional`` any that some answers leave out.
+            optional = getattr(serializer, "answer_optional", ())
+            required = [name for name in properties if name not in optional]
+            if required:
+                schema["required"] = required
+            else:
+                schema.pop("required", None)
         elif is_patched_serializer(serializer, direction):
             for name in getattr(serializer, "unpatchable", ()):
                 properties.pop(name, None)
