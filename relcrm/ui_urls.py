@@ -43,4 +43,8 @@ urlpatterns = [
     path("alerts/acknowledge/", promises.alert_bulk_acknowledge, name="alert-bulk-acknowledge"),
     *action_routes("alert", promises.alert_action, ("acknowledge", "resolve")),
     path("team/", promises.team_view, name="team"),
+    path("imports/", imports.import_page, name="import-page"),
+    path("imports/map/", imports.import_map, name="import-map"),
+    path("imports/<int:pk>/", imports.import_job, name="import-job"),
+    path("imports/<int:pk>/import/", imports.import_for_real, name="import-for-real"),
 ]
