@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.fields import SkipField
@@ -382,12 +383,17 @@ def _new_by_external_id(model, rows: list, key) -> list:
     keyed = [key(row) for row in rows if key(row)[1]]
     known = set()
     if keyed:
-        known = set(
-            model.objects.filter(
-                account_id__in={account for account, _ in keyed},
-                external_id__in={external for _, external in keyed},
-            ).values_list("account_id", "external_id")
-        )
+        # The pairs as two arrays: an ORM filter of 2,000 values took longer to build
+        # than the lookup took to run.
+        table = connection.ops.quote_name(model._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT t.account_id, t.external_id FROM {table} t "
+                "JOIN unnest(%s::bigint[], %s::text[]) AS k(account_id, external_id) "
+                "ON t.account_id = k.account_id AND t.external_id = k.external_id",
+                [[account for account, _ in keyed], [external for _, external in keyed]],
+            )
+            known = set(cursor.fetchall())
     fresh = []
     for row in rows:
         account_id, external_id = key(row)
