@@ -298,7 +298,9 @@ class AccountImporter(Importer):
         keys = [values["external_id"] for _, values in rows if values["external_id"]]
         existing = {
             (account.team_id, account.external_id): account
-            for account in Account.objects.filter(external_id__in=keys)
+            # Among those the importer sees: an archived account keeps its external id,
+            # and a row naming it is refused by create_account rather than updating it.
+            for account in accounts_visible_to(self.user).filter(external_id__in=keys)
         }
         for cells, values in rows:
             owner = self._owner(values.pop("owner_id"))
@@ -349,7 +351,7 @@ class ContactImporter(Importer):
         keys = [values["external_id"] for _, _, values in rows if values["external_id"]]
         existing = {
             (contact.account_id, contact.external_id): contact
-            for contact in Contact.objects.filter(external_id__in=keys)
+            for contact in contacts_visible_to(self.user).filter(external_id__in=keys)
         }
         for cells, account, values in rows:
             contact = existing.get((account.pk, values["external_id"]))

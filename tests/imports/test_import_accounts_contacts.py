@@ -5,6 +5,7 @@ import codecs
 import pytest
 
 from accounts.models import Account, Contact
+from accounts.services import archive_account
 from tests.factories import AccountFactory, ContactFactory
 from tests.imports.helpers import csv_text, imported, messages_by_row
 
@@ -195,3 +196,14 @@ def test_a_mapping_chooses_the_columns(team_a):
     )
     assert job.status == "succeeded", job.errors
     assert Account.objects.get().name == "Acme"
+
+
+def test_an_archived_accounts_external_id_is_not_reused_or_updated(team_a):
+    archived = AccountFactory(owner=team_a.rep, name="Gone", external_id="a-1")
+    archive_account(archived)
+    job = imported(team_a.rep, "accounts", csv_text(["name", "external_id"], [["Back", "a-1"]]))
+    assert messages_by_row(job) == {
+        1: [("external_id", "Another account of this team has this external id.")]
+    }
+    archived.refresh_from_db()
+    assert archived.name == "Gone"
