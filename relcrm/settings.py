@@ -101,6 +101,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "relcrm.api.throttling.RateLimitHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "relcrm.urls"

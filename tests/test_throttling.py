@@ -1,4 +1,4 @@
-"""The API's rate limits count each window once per request, in Redis or in memory."""
+"""The API's rate limits: counted once per request in each window, and said on every answer."""
 
 import os
 
@@ -6,7 +6,7 @@ import pytest
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
 
-from relcrm.api.throttling import count_request
+from relcrm.api.throttling import UserRateThrottle, count_request
 
 
 def _caches():
@@ -42,3 +42,24 @@ def test_a_window_counter_expires_with_its_window(cache):
         assert cache._cache.get_client().ttl(cache.make_and_validate_key("user:7:100")) <= ttl
     else:
         assert cache.get("user:7:100") == 1
+
+
+def test_every_api_answer_says_its_rate_limit(rep_client, settings):
+    answer = rep_client.get("/api/v1/accounts/")
+    assert answer.status_code == 200
+    assert int(answer["RateLimit-Limit"]) == 1000  # RELCRM_THROTTLE_USER's default, per minute
+    assert int(answer["RateLimit-Remaining"]) == 999
+    assert 0 < int(answer["RateLimit-Reset"]) <= 60
+    again = rep_client.get("/api/v1/accounts/")
+    assert int(again["RateLimit-Remaining"]) == 998
+
+
+def test_a_throttled_answer_says_when_to_come_back(rep_client, monkeypatch):
+    monkeypatch.setattr(
+        UserRateThrottle, "THROTTLE_RATES", {"user": "1/minute", "anon": "1/minute"}
+    )
+    assert rep_client.get("/api/v1/accounts/").status_code == 200
+    refused = rep_client.get("/api/v1/accounts/")
+    assert refused.status_code == 429
+    assert refused["RateLimit-Remaining"] == "0"
+    assert 0 < int(refused["Retry-After"]) <= 60

@@ -14,6 +14,7 @@ broker being down must never fail a write either.
 """
 
 import logging
+from math import ceil
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.redis import RedisCache
@@ -49,6 +50,35 @@ def count_request(cache, key: str, window: int) -> int:
     return cache.incr(key)
 
 
+def _note_limit(request, limit: int, remaining: int, reset: float) -> None:
+    """Keep the tightest limit this request was counted against, for its answer's headers."""
+    django_request = getattr(request, "_request", request)
+    kept = getattr(django_request, "rate_limit", None)
+    if kept is None or remaining < kept[1]:
+        django_request.rate_limit = (limit, max(remaining, 0), ceil(reset))
+
+
+class RateLimitHeadersMiddleware:
+    """``RateLimit-Limit``, ``-Remaining`` and ``-Reset`` (seconds) on every throttled answer.
+
+    The names of the IETF draft "RateLimit header fields for HTTP", for the limit this
+    request came closest to; a 429 carries ``Retry-After`` too (DRF's).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        noted = getattr(request, "rate_limit", None)
+        if noted is not None:
+            limit, remaining, reset = noted
+            response["RateLimit-Limit"] = str(limit)
+            response["RateLimit-Remaining"] = str(remaining)
+            response["RateLimit-Reset"] = str(reset)
+        return response
+
+
 class WindowRateThrottle(throttling.SimpleRateThrottle):
     """``num_requests`` per clock-aligned window of ``duration`` seconds, failing open."""
 
@@ -70,6 +100,7 @@ class WindowRateThrottle(throttling.SimpleRateThrottle):
         except (RedisError, OSError):
             logger.warning("rate limiting skipped: the cache is unreachable", exc_info=True)
             return True
+        _note_limit(request, self.num_requests, self.num_requests - self.count, self.wait())
         return self.count <= self.num_requests
 
     def wait(self) -> float:
