@@ -12,6 +12,7 @@ elsewhere (answer times, repairs) is brought up to date once per account at
 the end. Every importer runs inside the import's one transaction.
 """
 
+import abc
 import bisect
 from collections import defaultdict
 from collections.abc import Iterable
@@ -56,7 +57,7 @@ from relcrm.ids import MAX_ID
 Status = Promise.Status
 
 
-class Importer:
+class Importer(abc.ABC):
     """What every importer shares: the serializer's fields, the columns, the counts.
 
     ``check(batch)`` returns, for each row, what to write (or None when the row
@@ -75,13 +76,15 @@ class Importer:
         # Accounts whose trust health the import changes.
         self.touched: set[int] = set()
 
+    @abc.abstractmethod
     def check(self, batch: list[Cells]) -> list:
-        raise NotImplementedError
+        """The batch's rows as the resource's writes need them; errors recorded for bad ones."""
 
+    @abc.abstractmethod
     def write(self, rows: list) -> None:
-        raise NotImplementedError
+        """Write rows that ``check`` accepted."""
 
-    def finish(self) -> None:
+    def finish(self) -> None:  # noqa: B027 (an optional hook, empty by default)
         """After the last batch is written: what depends on all of them."""
 
     def value(self, cells: Cells, name: str, default=None, *, field=None):
