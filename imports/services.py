@@ -14,6 +14,7 @@ rules it applies) are exactly those of the real import.
 import logging
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import IO
 
 from django.conf import settings
@@ -226,12 +227,27 @@ def run_import(
     ``source``: the file to read, when it is not the job's stored one (the
     command's). ``on_progress(done, total)`` is called after each batch.
     """
-    claimed = ImportJob.objects.filter(pk=job_id, status=Status.PENDING).update(
-        status=Status.RUNNING, started_at=timezone.now()
-    )
-    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
-    if not claimed:
-        return job
+    # The run holds the job's lock until it ends (a worker killed mid-run drops it
+    # with its connection), so recover_import_jobs can tell a running job from one
+    # whose worker went away. Taken before the claim: a running job is always held.
+    with queue.exclusive(_job_lock(job_id)) as alone:
+        claimed = alone and ImportJob.objects.filter(pk=job_id, status=Status.PENDING).update(
+            status=Status.RUNNING, started_at=timezone.now()
+        )
+        job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+        if claimed:
+            _run(job, source, on_progress)
+    return job
+
+
+def _job_lock(job_id: int) -> str:
+    return f"import-job:{job_id}"
+
+
+def _run(
+    job: ImportJob, source: IO[bytes] | None, on_progress: Callable[[int, int], None] | None
+) -> None:
+    job_id = job.pk
     binary = source if source is not None else job.file.open("rb")
     progress = Progress(job, on_progress)
     try:
@@ -250,17 +266,23 @@ def run_import(
     except Exception:
         logger.exception("import job %s stopped", job_id)
         _finish(job, status=Status.FAILED, errors=[_UNEXPECTED])
+        _drop_file(job)
         raise
     finally:
         progress.close()
         if source is None:
             binary.close()
     _finish(job, **outcome)
-    if job.file and not job.dry_run:
-        # A dry run's file stays, for the import that may follow it.
+    if not job.dry_run:
+        # A dry run's file stays, for the import that may follow it (for a while:
+        # recover_import_jobs).
+        _drop_file(job)
+
+
+def _drop_file(job: ImportJob) -> None:
+    if job.file:
         job.file.delete(save=False)
         ImportJob.objects.filter(pk=job.pk).update(file="")
-    return job
 
 
 _UNEXPECTED = {
@@ -289,3 +311,52 @@ def start_from_dry_run(job: ImportJob, *, user) -> ImportJob:
     )
     send_import_job(real)
     return real
+
+
+_WORKER_GONE = {
+    "row": None,
+    "column": None,
+    "message": "The import stopped when its worker went away; nothing was written. "
+    "Upload the file again.",
+}
+
+
+def recover_import_jobs(now=None) -> str:
+    """Tend the jobs no run will finish: the periodic job (and safe to run in parallel).
+
+    - A running job whose run holds no lock lost its worker (killed, or its
+      machine gone): its transaction was rolled back, so nothing was written. It
+      is failed, saying so, and its file deleted.
+    - A pending job still pending after ``RELCRM_IMPORT_RESEND_AFTER_S`` lost its
+      message to the broker: it is sent again (a run claims a job only once).
+    - A dry run's file is kept ``RELCRM_IMPORT_KEEP_DRY_RUN_HOURS`` for the import
+      that may follow it, then deleted.
+    """
+    now = now or timezone.now()
+    failed = 0
+    for job in ImportJob.objects.filter(status=Status.RUNNING):
+        with queue.exclusive(_job_lock(job.pk)) as alone:
+            # Holding the lock, no run can start or finish it under us.
+            if alone and ImportJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(
+                status=Status.FAILED, errors=[_WORKER_GONE], finished_at=now
+            ):
+                _drop_file(job)
+                failed += 1
+    resend_before = now - timedelta(seconds=settings.RELCRM_IMPORT_RESEND_AFTER_S)
+    pending = list(
+        ImportJob.objects.filter(status=Status.PENDING, created_at__lt=resend_before)
+        .exclude(file="")
+        .values_list("pk", flat=True)
+    )
+    for job_id in pending:
+        queue.send(task_names.RUN_IMPORT_JOB, job_id)
+    keep_until = now - timedelta(hours=settings.RELCRM_IMPORT_KEEP_DRY_RUN_HOURS)
+    expired = list(
+        ImportJob.objects.filter(dry_run=True, finished_at__lt=keep_until).exclude(file="")
+    )
+    for job in expired:
+        _drop_file(job)
+    return (
+        f"{failed} import job(s) whose worker went away failed, {len(pending)} pending "
+        f"sent again, {len(expired)} dry run file(s) deleted."
+    )

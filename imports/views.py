@@ -12,6 +12,7 @@ or the import itself, whose page shows its progress (htmx polls it) and its erro
 from itertools import islice
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -179,8 +180,15 @@ def _row_errors(job: ImportJob) -> list[dict]:
 def import_for_real(request, pk: int):
     """After a dry run that found nothing wrong: the same file imported, as a new job."""
     job = _visible_job(request.user, pk)
-    if not (job.dry_run and job.status == ImportJob.Status.SUCCEEDED and job.file):
+    if not (job.dry_run and job.status == ImportJob.Status.SUCCEEDED):
         messages.error(request, "Only a dry run that succeeded can be imported.")
+        return redirect("import-job", pk=job.pk)
+    if not job.file:
+        messages.error(
+            request,
+            f"This dry run's file is kept {settings.RELCRM_IMPORT_KEEP_DRY_RUN_HOURS} hours "
+            "and is gone now: upload it again.",
+        )
         return redirect("import-job", pk=job.pk)
     real = services.start_from_dry_run(job, user=request.user)
     return redirect("import-job", pk=real.pk)

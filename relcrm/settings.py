@@ -317,6 +317,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": task_names.SEND_ALERT_DIGESTS,
         "schedule": crontab(hour=7, minute=0),
     },
+    "recover-import-jobs": {
+        "task": task_names.RECOVER_IMPORT_JOBS,
+        "schedule": timedelta(minutes=5),
+        "options": {"expires": 4 * 60},
+    },
     "compute-stale-trust-health": {
         "task": task_names.COMPUTE_TRUST_HEALTH,
         "schedule": timedelta(minutes=5),
@@ -340,6 +345,10 @@ RELCRM_REMINDER_WINDOW_HOURS = env_int("RELCRM_REMINDER_WINDOW_HOURS", 24)
 RELCRM_REMINDER_BATCH_SIZE = env_int("RELCRM_REMINDER_BATCH_SIZE", 500)
 # Promises broken per transaction by the overdue sweep: bounds how long it holds row locks.
 RELCRM_SWEEP_BATCH_SIZE = env_int("RELCRM_SWEEP_BATCH_SIZE", 2000)
+# An import job still pending this long lost its message to the broker and is sent again;
+# a dry run's file is kept this long for the import that may follow it.
+RELCRM_IMPORT_RESEND_AFTER_S = env_int("RELCRM_IMPORT_RESEND_AFTER_S", 600)
+RELCRM_IMPORT_KEEP_DRY_RUN_HOURS = env_int("RELCRM_IMPORT_KEEP_DRY_RUN_HOURS", 24)
 
 LOGGING = {
     "version": 1,
