@@ -21,6 +21,14 @@ OUT_OF_RANGE = "This time is out of range."
 # logged at "09:30" from Berlin would land an hour off, a commitment on the wrong day.
 NO_OFFSET = "Give the time with its offset from UTC, such as 2026-03-01T09:30:00+01:00."
 
+# The same rule as a pattern of the text, for the API schema to document (JSON Schema's
+# date-time alone allows offsets to +-23:59). The first and the last year are left out:
+# an offset can carry an instant there past the years Python represents.
+PATTERN = (
+    r"^(?!0001|9999)\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?"
+    r"(Z|[+-](0\d|1[0-5]):[0-5]\d)$"
+)
+
 
 def check_moment(moment: datetime) -> datetime:
     """``moment`` as the same instant in UTC; a ValidationError if it is not one relcrm keeps.

@@ -366,6 +366,8 @@ LOGGING = {
 # --- HTTPS and the browser's protections ---------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
+# A failed CSRF check answers JSON under /api/ like every API error (relcrm/error_views.py).
+CSRF_FAILURE_VIEW = "relcrm.error_views.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # The site is served over HTTPS only (directly, or by the proxies in front): redirect plain

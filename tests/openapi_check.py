@@ -106,8 +106,13 @@ def check_answer(method: str, path: str, response) -> None:
         )
         return
     validator = _validator(template, method, str(status))
-    if validator is None or "json" not in response.get("Content-Type", ""):
+    if validator is None:
         return
+    content_type = response.get("Content-Type", "")
+    assert "json" in content_type, (
+        f"{method.upper()} {path} answered {status} as {content_type!r}; the schema documents "
+        "application/json"
+    )
     body = json.loads(response.content)
     errors = sorted(validator.iter_errors(body), key=lambda error: list(error.absolute_path))
     if errors:

@@ -76,12 +76,12 @@ def test_json_as_deep_as_allowed_is_read(admin_api):
     assert answer.status_code == 200, answer.content
 
 
-def test_a_body_larger_than_the_upload_limit_is_a_400_and_changes_nothing(admin_api):
+def test_a_body_larger_than_the_upload_limit_is_a_413_and_changes_nothing(admin_api):
     client, rows = admin_api
     body = json.dumps({"note": "x" * settings.DATA_UPLOAD_MAX_MEMORY_SIZE})
     url = f"/api/v1/alerts/{rows['alerts'].pk}/resolve/"
     answer = client.post(url, body, content_type="application/json")
-    assert answer.status_code == 400
+    assert answer.status_code == 413
     assert Alert.objects.get(pk=rows["alerts"].pk).status == Alert.Status.OPEN
 
 

@@ -6,7 +6,7 @@ from rest_framework import serializers
 from rest_framework.fields import empty
 
 from relcrm.ids import MAX_ID
-from relcrm.moments import check_moment
+from relcrm.moments import PATTERN, check_moment
 
 
 class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
@@ -112,3 +112,15 @@ class MomentField(serializers.DateTimeField):
         except DjangoValidationError as error:
             raise serializers.ValidationError(error.messages, code=error.code) from None
         return super().enforce_timezone(value)
+
+
+class MomentFieldSchema(OpenApiSerializerFieldExtension):
+    """A time as ISO 8601 with the offsets ``check_moment`` takes (in a request; answers say Z)."""
+
+    target_class = MomentField
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if direction == "request":
+            schema["pattern"] = PATTERN
+        return schema

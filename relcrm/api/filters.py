@@ -2,14 +2,13 @@
 
 from django.db import models
 from django_filters import rest_framework as filters
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from relcrm.ids import IdField
-from relcrm.moments import MomentField
+from relcrm.ids import MAX_ID, IdField
+from relcrm.moments import PATTERN, MomentField
 
 
-@extend_schema_field(OpenApiTypes.INT)
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
 class IdFilter(filters.NumberFilter):
     """A foreign key filtered by its integer id, without looking the row up.
 
@@ -23,6 +22,7 @@ class IdFilter(filters.NumberFilter):
     field_class = IdField
 
 
+@extend_schema_field({"type": "string", "format": "date-time", "pattern": PATTERN})
 class MomentFilter(filters.IsoDateTimeFilter):
     """A time in ISO 8601, by the rule every time relcrm is given follows (``relcrm.moments``)."""
 
@@ -40,6 +40,28 @@ class FilterSet(filters.FilterSet):
         models.OneToOneField: {"filter_class": IdFilter},
         models.ManyToManyField: {"filter_class": IdFilter},
     }
+
+    def is_valid(self):
+        """Also refuse what django-filter quietly reads as "no filter".
+
+        An empty value (``?occurred_before=``) and a boolean other than ``true`` or
+        ``false`` (``?overdue=null``) would each list everything, as if the filter had
+        not been sent: a caller with a bug in building its query would never learn of
+        it. A search is a text, and an empty one matches everything on purpose.
+        """
+        valid = super().is_valid()
+        for name, value in self.data.items():
+            declared = self.filters.get(name)
+            if declared is None or isinstance(declared, filters.CharFilter):
+                continue
+            if value == "":
+                self.form.add_error(name, "Give a value, or leave this filter out.")
+            elif isinstance(declared, filters.BooleanFilter) and value not in ("true", "false"):
+                self.form.add_error(name, "Send true or false.")
+            else:
+                continue
+            valid = False
+        return valid
 
     def get_form_class(self):
         """The form class, built once per filter set rather than once per request.

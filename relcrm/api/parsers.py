@@ -6,7 +6,7 @@ once per level of nesting: 200 KB of ``[[[...`` raised a RecursionError, a 500,
 on every endpoint that reads a body, the sign-in's among them; it is a 400 here.
 The size is bounded before this parser runs: DRF hands a JSON parser the body
 read through ``request.body``, which refuses one larger than Django's
-DATA_UPLOAD_MAX_MEMORY_SIZE with a 400.
+DATA_UPLOAD_MAX_MEMORY_SIZE, answered 413 (relcrm/error_views.py).
 """
 
 from django.conf import settings

@@ -4,12 +4,15 @@ drf-spectacular documents what a view declares: its request serializer and its
 success answer. The rest of what an operation answers follows from facts of the
 view, so ``AutoSchema`` adds it here once rather than each view declaring it:
 
-- the error answers: 400 for a body or a filter that is not valid, 401 when
-  the view authenticates, 403 for a write (a role, or a session sign-in
+- the error answers: 400 for a body, a filter or a ``page_size`` that is not
+  valid (and, on every operation, for a request Django refuses before any view
+  runs, such as a ``Host`` not in ALLOWED_HOSTS: ``relcrm.error_views``), 401
+  when the view authenticates, 403 for a write (a role, or a session sign-in
   without its CSRF token), 404 for an operation on one object or a paginated
-  list (a cursor it did not give out), 415 for a body that is not JSON, 429
-  when the view throttles, 412 for a PATCH or DELETE with ``If-Match`` and
-  422 for a POST whose ``Idempotency-Key`` was sent with another request. An
+  list (a cursor it did not give out), 413 for a body over Django's upload
+  limit and 415 for one that is not JSON, 429 when the view throttles, 412 for
+  a PATCH or DELETE with ``If-Match`` and 422 for a POST whose
+  ``Idempotency-Key`` was sent with another request. An
   operation that can answer another error (a transition's 409) declares it
   with ``extend_schema``, and what it declares wins;
 - the headers of safe retries and concurrent edits: ``Idempotency-Key`` on
@@ -100,7 +103,7 @@ class AutoSchema(openapi.AutoSchema):
             parameters.append(
                 OpenApiParameter(
                     idempotency.HEADER,
-                    OpenApiTypes.STR,
+                    {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_KEY_LENGTH},
                     OpenApiParameter.HEADER,
                     description="Any string of yours, up to 255 characters, new for each "
                     "request. Sent again with the same request within 24 hours, it answers "
@@ -165,6 +168,9 @@ class AutoSchema(openapi.AutoSchema):
             and getattr(self.view, "filterset_class", None) is not None
             and bool(self.get_filter_backends())
         )
+        # A path with a variable names one object (spectacular writes a pk as {id}).
+        on_one_object = "{" in self.path
+        paginated = self._is_list_view() and isinstance(self._get_paginator(), CursorPagination)
         if has_body:
             yield (
                 400,
@@ -174,11 +180,19 @@ class AutoSchema(openapi.AutoSchema):
                     "when it is not JSON at all. Nothing was written.",
                 ),
             )
-        elif has_filters:
+        elif has_filters or paginated:
             yield (
                 400,
                 OpenApiResponse(
-                    _ref(FIELD_ERRORS), description="A filter's value is not valid: its messages."
+                    {"oneOf": [_ref(DETAIL), _ref(FIELD_ERRORS)]},
+                    description="A filter's value (or `page_size`) is not valid: its messages.",
+                ),
+            )
+        else:
+            yield (
+                400,
+                error_response(
+                    "The request is not one this server can read (a `Host` it does not serve)."
                 ),
             )
         authenticators = self.view.get_authenticators()
@@ -191,9 +205,6 @@ class AutoSchema(openapi.AutoSchema):
                     "Your role may not do this (or a signed-in session sent no CSRF token)."
                 ),
             )
-        # A path with a variable names one object (spectacular writes a pk as {id}).
-        on_one_object = "{" in self.path
-        paginated = self._is_list_view() and isinstance(self._get_paginator(), CursorPagination)
         if on_one_object or paginated:
             yield (
                 404,
@@ -216,10 +227,7 @@ class AutoSchema(openapi.AutoSchema):
         if self._conditional():
             yield 412, error_response("It changed since the ETag sent as `If-Match`.")
         if has_body:
-            yield (
-                415,
-                error_response("The body is not JSON: send `Content-Type: application/json`."),
-            )
+            yield 413, error_response("The body is larger than this server accepts.")
         if self._idempotent():
             yield (
                 422,

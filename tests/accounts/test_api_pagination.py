@@ -76,3 +76,17 @@ def test_the_first_page_has_no_previous_and_the_last_no_next(team_a, rep_client)
     last = rep_client.get(first["next"]).json()
     assert first["previous"] is None and first["next"]
     assert last["next"] is None and last["previous"]
+
+
+@pytest.mark.parametrize("page_size", ["abc", "null", "0", "-1", "1.5", "201", ""])
+def test_a_page_size_that_is_not_1_to_200_is_a_400_not_silently_another_size(rep_client, page_size):
+    answer = rep_client.get(f"/api/v1/accounts/?page_size={page_size}")
+    assert answer.status_code == 400, answer.content
+    assert list(answer.json()) == ["page_size"]
+
+
+def test_the_page_size_range_is_documented(rep_client):
+    schema = rep_client.get("/api/v1/schema/", {"format": "json"}).json()
+    parameters = schema["paths"]["/api/v1/accounts/"]["get"]["parameters"]
+    page_size = next(p for p in parameters if p["name"] == "page_size")
+    assert page_size["schema"] == {"type": "integer", "minimum": 1, "maximum": 200}
