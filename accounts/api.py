@@ -16,6 +16,7 @@ from accounts.selectors import (
     contacts_matching,
     contacts_visible_to,
     teams_visible_to,
+    tokens_of,
     users_visible_to,
 )
 from accounts.throttles import LOGIN_THROTTLES
@@ -40,9 +41,53 @@ class IsAdminOrReadOnly(permissions.BasePermission):
 # --- auth -------------------------------------------------------------------------------
 
 
-class TokenRequestSerializer(serializers.Serializer):
+class DaysField(serializers.IntegerField):
+    """A whole number of days, as a JSON integer: ``1.5``, ``"7"`` or ``true`` is refused."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class TokenOptionsSerializer(serializers.Serializer):
+    """What a new token is: the sign-in's and the token page's options."""
+
+    name = serializers.CharField(
+        max_length=ApiToken._meta.get_field("name").max_length,
+        required=False,
+        allow_blank=True,
+        default="api",
+        help_text="A label to recognise the token by.",
+    )
+    expires_in_days = DaysField(
+        min_value=1,
+        max_value=ApiToken.MAX_DAYS,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The token stops working this many days from now; none: until revoked.",
+        error_messages={"invalid": services.TOKEN_DAYS_MESSAGE},
+    )
+    scope = serializers.ChoiceField(
+        choices=ApiToken.Scope.choices,
+        default=ApiToken.Scope.READ_WRITE,
+        help_text="`read`: GET only (a write is a 403); `read_write`: everything your role may.",
+    )
+
+
+class TokenRequestSerializer(TokenOptionsSerializer):
     username = serializers.CharField()
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    """One of your API tokens, as its owner sees it: never its secret."""
+
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "prefix", "scope", "created_at", "last_used_at", "expires_at"]
+        read_only_fields = fields
 
 
 class TokenView(APIView):
@@ -61,9 +106,11 @@ class TokenView(APIView):
 
     @extend_schema(
         description="Exchange a username and password for a bearer token: send it as "
-        "`Authorization: Bearer <token>`. Wrong credentials are a 400; so many tries that "
-        "the address and username are throttled, a 429. It takes no `Idempotency-Key`: "
-        "its answer is a secret, never stored.",
+        "`Authorization: Bearer <token>`. Optionally name it, give it a lifetime "
+        "(`expires_in_days`, 1 to 3650; an expired token is a 401) and a `scope` (`read`: "
+        "a write with it is a 403). Wrong credentials or a bad option are a 400; so many "
+        "tries that the address and username are throttled, a 429. It takes no "
+        "`Idempotency-Key`: its answer is a secret, never stored.",
         request=TokenRequestSerializer,
         responses={200: inline_serializer("Token", {"token": serializers.CharField()})},
         auth=[],
@@ -82,8 +129,16 @@ class TokenView(APIView):
                 {"non_field_errors": ["Unable to log in with the provided credentials."]}
             )
         address = client_address(request)
+        options = serializer.validated_data
         services.record_sign_in(user, address=address, detail="for an API token")
-        _, clear = services.issue_token(user, name="api", by=user, address=address)
+        _, clear = services.issue_token(
+            user,
+            name=options["name"],
+            scope=options["scope"],
+            expires_in_days=options["expires_in_days"],
+            by=user,
+            address=address,
+        )
         return Response({"token": clear})
 
     @extend_schema(
@@ -103,6 +158,35 @@ class TokenView(APIView):
             )
         services.revoke_token(token, by=request.user, address=client_address(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description="Your own API tokens that are not revoked, newest first: name, prefix "
+        "(the start of the token, to recognise it by), scope, when it was created, last used "
+        "(to the minute) and expires. The secret is never shown again."
+    ),
+    retrieve=extend_schema(description="One of your tokens; another user's is a 404."),
+    destroy=extend_schema(
+        description="Revoke one of your tokens: every request bearing it is refused from "
+        "now on. Another user's token is a 404."
+    ),
+)
+class ApiTokenViewSet(
+    ConditionalMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = ApiTokenSerializer
+    queryset = ApiToken.objects.none()
+
+    def get_queryset(self):
+        return tokens_of(self.request.user)
+
+    def perform_destroy(self, instance):
+        services.revoke_token(instance, by=self.request.user, address=client_address(self.request))
 
 
 # --- teams and users ---------------------------------------------------------------------

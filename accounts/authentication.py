@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import authentication, exceptions
+from rest_framework import authentication, exceptions, permissions
 
 from accounts.models import ApiToken
 
@@ -24,9 +24,17 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
         now = timezone.now()
-        # Touch last_used_at at most once a minute: a write per request would cost throughput.
-        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        if token.has_expired(now):
+            raise exceptions.AuthenticationFailed("This token has expired.")
+        # Checked here rather than by each view's permissions, so that no view can
+        # forget it: a view that lists its own permission classes replaces the defaults.
+        if not token.may_write and request.method not in permissions.SAFE_METHODS:
+            raise exceptions.PermissionDenied("This token may only read (its scope is read).")
+        if token.needs_last_used(now):
+            # Conditional, so that of concurrent requests one writes.
+            ApiToken.objects.filter(pk=token.pk, last_used_at=token.last_used_at).update(
+                last_used_at=now
+            )
         return token.user, token
 
     def authenticate_header(self, request):

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import DomainNameValidator
 from django.db.models import QuerySet
 
-from accounts.models import Account, Contact, User
+from accounts.models import Account, ApiToken, Contact, User
 
 
 def add_service_errors(form: forms.Form, error: ValidationError) -> None:
@@ -152,3 +152,24 @@ class ContactsChoiceField(_ContactChoices, forms.TypedMultipleChoiceField):
     """Any number of the account's contacts."""
 
     widget = forms.CheckboxSelectMultiple
+
+
+# --- API tokens ----------------------------------------------------------------------------
+
+
+class ApiTokenForm(forms.Form):
+    """A new API token's options, as ``POST /auth/token/`` and ``createapitoken`` take them."""
+
+    name = _model_field(ApiToken, "name", help_text="To recognise it by: “ERP sync”.")
+    expires_in_days = forms.IntegerField(
+        label="Expires in (days)",
+        min_value=1,
+        max_value=ApiToken.MAX_DAYS,
+        required=False,
+        help_text="Empty: until you revoke it.",
+    )
+    scope = forms.ChoiceField(
+        choices=ApiToken.Scope.choices,
+        initial=ApiToken.Scope.READ_WRITE,
+        widget=forms.RadioSelect,
+    )

@@ -4,7 +4,7 @@ import hashlib
 import hmac
 import secrets
 import unicodedata
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser
@@ -256,8 +256,17 @@ class Contact(models.Model):
         return str(self)
 
 
+LAST_USED_EVERY = timedelta(minutes=1)
+
+
 def _hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def unrevoked(self) -> "ApiTokenQuerySet":
+        """Not revoked (an expired token is listed too, so its owner sees that it expired)."""
+        return self.filter(revoked_at__isnull=True)
 
 
 class ApiToken(models.Model):
@@ -269,6 +278,12 @@ class ApiToken(models.Model):
     """
 
     PREFIX_LENGTH = 12
+    #: The longest lifetime a token may be given, in days (ten years).
+    MAX_DAYS = 3650
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read only"
+        READ_WRITE = "read_write", "Read and write"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100, blank=True, default="")
@@ -277,20 +292,50 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.READ_WRITE)
+    # None: the token lives until it is revoked.
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # A user's own tokens, as their token page and GET /auth/tokens/ list them.
+            models.Index(
+                fields=["user", "-created_at"],
+                name="apitoken_user_live",
+                condition=Q(revoked_at__isnull=True),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(scope__in=["read", "read_write"]), name="apitoken_scope_valid"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
 
     @classmethod
-    def issue(cls, user: User, *, name: str = "") -> tuple["ApiToken", str]:
+    def issue(
+        cls,
+        user: User,
+        *,
+        name: str = "",
+        scope: str = Scope.READ_WRITE,
+        expires_at: datetime | None = None,
+    ) -> tuple["ApiToken", str]:
         """Create a token for ``user``; returns the row and the clear token (shown once)."""
         prefix = secrets.token_hex(cls.PREFIX_LENGTH // 2)
         clear = f"{prefix}.{secrets.token_urlsafe(32)}"
         token = cls.objects.create(
-            user=user, name=name, prefix=prefix, key_hash=_hash_secret(clear)
+            user=user,
+            name=name,
+            prefix=prefix,
+            key_hash=_hash_secret(clear),
+            scope=scope,
+            expires_at=expires_at,
         )
         return token, clear
 
@@ -308,6 +353,21 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    def has_expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
+
+    @property
+    def may_write(self) -> bool:
+        return self.scope == self.Scope.READ_WRITE
+
+    def needs_last_used(self, now: datetime) -> bool:
+        """Whether a request at ``now`` should record itself as the token's last use.
+
+        At most once a minute: a write on every request would cost the API's
+        throughput, and "last used" to the minute is what its owner reads.
+        """
+        return self.last_used_at is None or now - self.last_used_at >= LAST_USED_EVERY
 
 
 def _live_token_with_user(prefix: str) -> ApiToken | None:

@@ -8,7 +8,7 @@ from typing import cast
 
 from django.db.models import Q, QuerySet
 
-from accounts.models import Account, AccountQuerySet, Contact, Team, User
+from accounts.models import Account, AccountQuerySet, ApiToken, Contact, Team, User
 
 
 def visible_to(queryset: QuerySet, user, *, via: str = "account") -> QuerySet:
@@ -94,3 +94,10 @@ def account_owner_choices(user, *, team_id: int | None = None) -> QuerySet[User]
 
 def team_leads(team_id: int) -> QuerySet[User]:
     return User.objects.leads().filter(team_id=team_id)
+
+
+def tokens_of(user) -> QuerySet[ApiToken]:
+    """``user``'s own API tokens that are not revoked, newest first: only ever their own."""
+    if not getattr(user, "is_authenticated", False):
+        return ApiToken.objects.none()
+    return ApiToken.objects.unrevoked().filter(user=user)

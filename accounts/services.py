@@ -2,6 +2,7 @@
 stale-health mark."""
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -243,16 +244,45 @@ def _token_label(token: ApiToken) -> str:
     return f"{token.prefix}… ({token.name})" if token.name else f"{token.prefix}…"
 
 
+TOKEN_DAYS_MESSAGE = f"A whole number of days from 1 to {ApiToken.MAX_DAYS}."
+
+
 @transaction.atomic
 def issue_token(
-    user: User, *, name: str, by: User | None, address: str = "", via: str = ""
+    user: User,
+    *,
+    name: str,
+    by: User | None,
+    address: str = "",
+    via: str = "",
+    scope: str = ApiToken.Scope.READ_WRITE,
+    expires_in_days: int | None = None,
 ) -> tuple[ApiToken, str]:
     """Create an API token for ``user`` and record it; returns the row and the clear token.
 
     ``by`` is who asked for it (None for a command run on the server), ``via`` how.
+    ``scope`` is ``read`` or ``read_write``; ``expires_in_days`` (1 to
+    ``ApiToken.MAX_DAYS``), when given, ends its life that many days from now.
+    A value outside these is a ``ValidationError`` on its field.
     """
-    token, clear = ApiToken.issue(user, name=name)
-    detail = _token_label(token) + (f", by {via}" if via else "")
+    if scope not in ApiToken.Scope.values:
+        raise ValidationError({"scope": [f'"{scope}" is not a scope: read or read_write.']})
+    expires_at = None
+    if expires_in_days is not None:
+        if (
+            isinstance(expires_in_days, bool)
+            or not isinstance(expires_in_days, int)
+            or not 1 <= expires_in_days <= ApiToken.MAX_DAYS
+        ):
+            raise ValidationError({"expires_in_days": [TOKEN_DAYS_MESSAGE]})
+        expires_at = timezone.now() + timedelta(days=expires_in_days)
+    token, clear = ApiToken.issue(user, name=name, scope=scope, expires_at=expires_at)
+    detail = (
+        _token_label(token)
+        + f", {token.scope}"
+        + (f", expires {token.expires_at:%Y-%m-%d %H:%M}" if token.expires_at else "")
+        + (f", by {via}" if via else "")
+    )
     record_audit_event(
         AuditEvent.Kind.TOKEN_CREATED, user=user, actor=by, address=address, detail=detail
     )

@@ -20,7 +20,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import services
-from accounts.forms import AccountForm, ContactForm, SearchForm, add_service_errors
+from accounts.forms import (
+    AccountForm,
+    ApiTokenForm,
+    ContactForm,
+    SearchForm,
+    add_service_errors,
+)
 from accounts.models import Account, Contact
 from accounts.selectors import (
     account_owner_choices,
@@ -30,10 +36,12 @@ from accounts.selectors import (
     contacts_matching,
     contacts_of,
     contacts_visible_to,
+    tokens_of,
 )
 from accounts.throttles import sign_in_wait
 from promises.forms import quick_due_dates
 from promises.selectors import account_timeline, open_promises_of
+from relcrm.api.throttling import client_address
 from relcrm.moments import parse_moment
 from trust.selectors import attach_trends, latest_snapshot, relationship_rows
 
@@ -343,3 +351,43 @@ def contact_delete(request, pk: int):
 
     context = {"account": contact.account, "contact": contact}
     return confirm_page(request, delete, template="accounts/contact_delete.html", context=context)
+
+
+# --- API tokens ----------------------------------------------------------------------------
+
+
+@login_required
+def api_tokens(request):
+    """Your API tokens: the list, and a form for a new one whose secret is shown this once."""
+    form = ApiTokenForm(request.POST or None)
+    clear = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                _, clear = services.issue_token(
+                    request.user,
+                    **form.cleaned_data,
+                    by=request.user,
+                    address=client_address(request),
+                    via="the token page",
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+        if clear is None:
+            status = 400
+        else:
+            form = ApiTokenForm()
+    context = {"form": form, "tokens": tokens_of(request.user), "clear": clear}
+    return render(request, "accounts/api_tokens.html", context, status=status)
+
+
+@login_required
+def api_token_revoke(request, pk: int):
+    """Revoke one of your tokens (POST); another user's is a 404."""
+    token = get_object_or_404(tokens_of(request.user), pk=pk)
+    if request.method == "POST":
+        services.revoke_token(token, by=request.user, address=client_address(request))
+        messages.success(request, f"Revoked the token {token.prefix}….")
+        return redirect("api-tokens")
+    return render(request, "accounts/api_token_revoke.html", {"token": token})

@@ -44,6 +44,8 @@ urlpatterns = [
     *action_routes("alert", promises.alert_action, ("acknowledge", "resolve")),
     path("team/", promises.team_view, name="team"),
     path("imports/", imports.import_page, name="import-page"),
+    path("tokens/", accounts.api_tokens, name="api-tokens"),
+    path("tokens/<int:pk>/revoke/", accounts.api_token_revoke, name="api-token-revoke"),
     path("imports/map/", imports.import_map, name="import-map"),
     path("imports/<int:pk>/", imports.import_job, name="import-job"),
     path("imports/<int:pk>/import/", imports.import_for_real, name="import-for-real"),

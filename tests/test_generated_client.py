@@ -81,7 +81,8 @@ def test_the_readme_walkthrough_runs_through_a_generated_client(
     models = importlib.import_module(f"{PACKAGE}.models")
     client_module = importlib.import_module(f"{PACKAGE}.client")
     for name in (
-        "auth.auth_token_create", "accounts.accounts_create", "accounts.accounts_retrieve",
+        "auth.auth_token_create", "auth.auth_tokens_list", "auth.auth_tokens_destroy",
+        "accounts.accounts_create", "accounts.accounts_retrieve",
         "accounts.accounts_list", "accounts.accounts_health_retrieve",
         "accounts.accounts_health_history_list", "accounts.accounts_partial_update",
         "contacts.contacts_create",
@@ -265,3 +266,30 @@ def test_the_readme_walkthrough_runs_through_a_generated_client(
     unsigned = api.accounts.accounts_list.sync_detailed(client=anonymous)
     assert unsigned.status_code == HTTPStatus.UNAUTHORIZED
     assert isinstance(unsigned.parsed, models.ErrorDetail)
+
+    # A read-only token with a lifetime: listed among the rep's tokens, refused a write.
+    issued = api.auth.auth_token_create.sync(
+        client=anonymous,
+        body=models.TokenRequestRequest(
+            username=team_a.rep.username, password=PASSWORD, name="BI export",
+            expires_in_days=30, scope=models.ScopeEnum.READ,
+        ),
+    )  # fmt: skip
+    reader = connections.enter_context(
+        client_module.AuthenticatedClient(
+            base_url=live_server.url, token=issued.token, httpx_args=hooks
+        )
+    )
+    tokens = api.auth.auth_tokens_list.sync(client=reader)
+    assert isinstance(tokens, models.PaginatedApiTokenList)
+    (listed, *_) = tokens.results
+    assert (listed.name, listed.scope) == ("BI export", models.ScopeEnum.READ)
+    assert issued.token.startswith(listed.prefix)
+    read_only = api.contacts.contacts_create.sync_detailed(
+        client=reader, body=models.ContactRequest(account=account.id, first_name="Rui")
+    )
+    assert read_only.status_code == HTTPStatus.FORBIDDEN
+    assert isinstance(read_only.parsed, models.ErrorDetail)
+    revoked = api.auth.auth_tokens_destroy.sync_detailed(listed.id, client=rep)
+    assert revoked.status_code == HTTPStatus.NO_CONTENT
+    assert api.accounts.accounts_list.sync_detailed(client=reader).status_code == 401

@@ -4,7 +4,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from accounts.api import AccountViewSet, ContactViewSet, TeamViewSet, TokenView, UserViewSet
+from accounts.api import (
+    AccountViewSet,
+    ApiTokenViewSet,
+    ContactViewSet,
+    TeamViewSet,
+    TokenView,
+    UserViewSet,
+)
 from imports.api import EXPORTS, ImportJobViewSet
 from interactions.api import InteractionViewSet
 from promises.api import AlertViewSet, PromiseViewSet
@@ -24,6 +31,7 @@ router.register("interactions", InteractionViewSet, basename="interaction")
 router.register("promises", PromiseViewSet, basename="promise")
 router.register("alerts", AlertViewSet, basename="alert")
 router.register("imports", ImportJobViewSet, basename="import")
+router.register("auth/tokens", ApiTokenViewSet, basename="token")
 
 urlpatterns = [
     # Before the router's routes, whose detail pattern would take "export" for an id.
